@@ -1,0 +1,73 @@
+// The one place where the defaults of every workload kind live. Components apply them with
+// `{ ...defaults, ...args }`; config validation reads them for checks that span fields (seeds must
+// not exceed replicas, heap must fit in memory, ...). Images are pinned by version, never `latest`.
+
+/** Requests and limits of the main container. */
+export interface Resources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu?: string; memory: string };
+}
+
+export interface KindDefaults {
+  image: string;
+  replicas: number;
+  storageSize: string;
+  podManagementPolicy: "OrderedReady" | "Parallel";
+  resources: Resources;
+  /** Seconds one pod may take from scheduling to ready on a first start. */
+  startupSeconds: number;
+  terminationGracePeriodSeconds: number;
+  /** The numeric user and group the image runs as (restricted PSS needs runAsNonRoot). */
+  uid: number;
+}
+
+export const DEFAULTS = {
+  nginx: {
+    image: "nginxinc/nginx-unprivileged:1.27.4-alpine",
+    replicas: 2,
+    storageSize: "1Gi",
+    podManagementPolicy: "Parallel",
+    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+    startupSeconds: 60,
+    terminationGracePeriodSeconds: 30,
+    uid: 101,
+  },
+  redis: {
+    image: "redis:7.4.2-alpine",
+    replicas: 3,
+    storageSize: "1Gi",
+    podManagementPolicy: "Parallel",
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+    startupSeconds: 120,
+    terminationGracePeriodSeconds: 30,
+    uid: 999,
+  },
+  postgres: {
+    image: "postgres:17.2-bookworm",
+    replicas: 1,
+    storageSize: "10Gi",
+    podManagementPolicy: "OrderedReady",
+    resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+    startupSeconds: 300,
+    terminationGracePeriodSeconds: 60,
+    uid: 999,
+  },
+  cassandra: {
+    image: "cassandra:5.0.2",
+    replicas: 3,
+    storageSize: "10Gi",
+    podManagementPolicy: "OrderedReady",
+    resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "2Gi" } },
+    startupSeconds: 600,
+    terminationGracePeriodSeconds: 180,
+    uid: 999,
+  },
+} as const satisfies Record<string, KindDefaults>;
+
+export type WorkloadKind = keyof typeof DEFAULTS;
+export const WORKLOAD_KINDS = Object.keys(DEFAULTS) as WorkloadKind[];
+
+/** Claims are kept on delete and on scale-down unless a stack says otherwise: nothing lost by default. */
+export const DEFAULT_RETENTION = { whenDeleted: "Retain", whenScaled: "Retain" } as const;
+
+export const DEFAULT_ACCESS_MODES = ["ReadWriteOnce"];

@@ -1,0 +1,103 @@
+// Builds a whole stack from its validated config: the provider, the namespaces and one component
+// per workload. index.ts is only the entry point around this.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig, WorkloadConfig } from "./config";
+import { Nginx } from "./nginx";
+
+/** The labels that make the API server enforce the restricted Pod Security Standard. */
+export const RESTRICTED_NAMESPACE_LABELS = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/enforce-version": "latest",
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/warn": "restricted",
+};
+
+/** What a workload component exposes to the stack's outputs. */
+export interface WorkloadOutputs {
+  kind: string;
+  namespace: string;
+  name: string;
+  serviceDnsName: pulumi.Output<string>;
+  podDnsNames: pulumi.Output<string[]>;
+}
+
+function createWorkload(
+  w: WorkloadConfig,
+  clusterDomain: string | undefined,
+  opts: pulumi.ComponentResourceOptions,
+): WorkloadOutputs {
+  const name = `${w.namespace}/${w.name}`;
+  const base = {
+    namespace: w.namespace,
+    name: w.name,
+    replicas: w.replicas,
+    image: w.image,
+    storage: w.storage,
+    retention: w.retention,
+    podManagementPolicy: w.podManagementPolicy,
+    updatePartition: w.updatePartition,
+    resources: w.resources,
+    allowFrom: w.allowFrom,
+    startupSeconds: w.startupSeconds,
+    clusterDomain,
+  };
+  const outputs = (c: {
+    serviceDnsName: pulumi.Output<string>;
+    podDnsNames: pulumi.Output<string[]>;
+  }) => ({
+    kind: w.kind,
+    namespace: w.namespace,
+    name: w.name,
+    serviceDnsName: c.serviceDnsName,
+    podDnsNames: c.podDnsNames,
+  });
+  switch (w.kind) {
+    case "nginx":
+      return outputs(new Nginx(name, base, opts));
+    default:
+      throw new Error(`workload kind '${w.kind}' of ${name} is not supported yet`);
+  }
+}
+
+/** Creates every resource of the stack and returns what it exports. */
+export function deployStack(config: StackConfig, opts: { provider?: k8s.Provider } = {}) {
+  const provider =
+    opts.provider ??
+    new k8s.Provider("kubernetes", {
+      renderYamlToDirectory: config.target.renderYamlToDirectory,
+      context: config.target.context,
+      kubeconfig: config.target.kubeconfig,
+    });
+
+  const namespaces = new Map<string, k8s.core.v1.Namespace>();
+  for (const ns of config.namespaces) {
+    if (!ns.create) continue;
+    namespaces.set(
+      ns.name,
+      new k8s.core.v1.Namespace(
+        ns.name,
+        {
+          metadata: {
+            name: ns.name,
+            labels: { ...ns.labels, ...RESTRICTED_NAMESPACE_LABELS },
+          },
+        },
+        { provider },
+      ),
+    );
+  }
+
+  const workloads = config.workloads.map((w) => {
+    const namespace = namespaces.get(w.namespace);
+    return createWorkload(w, config.clusterDomain, {
+      providers: [provider],
+      dependsOn: namespace ? [namespace] : [],
+    });
+  });
+
+  return {
+    namespaces: config.namespaces.map((ns) => ns.name),
+    workloads: Object.fromEntries(workloads.map((w) => [`${w.namespace}/${w.name}`, w])),
+  };
+}

@@ -1,0 +1,640 @@
+// The invariant shape of every stateful workload: a headless Service, the StatefulSet, a
+// PodDisruptionBudget, a NetworkPolicy, and the ConfigMap and Secret its containers read. This is
+// the only place in the program that assembles Kubernetes objects.
+import { createHash } from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  DEFAULT_ACCESS_MODES,
+  DEFAULT_RETENTION,
+  DEFAULTS,
+  KindDefaults,
+  Resources,
+  WorkloadKind,
+} from "./defaults";
+import {
+  DEFAULT_CLUSTER_DOMAIN,
+  DNS_1035_LABEL,
+  MAX_STATEFULSET_NAME,
+  objectNames,
+  podDnsNames,
+  selectorLabels,
+  serviceDnsName,
+  workloadLabels,
+} from "./names";
+
+type Container = k8s.types.input.core.v1.Container;
+type Probe = k8s.types.input.core.v1.Probe;
+
+/** A container of the workload. The type requires a readiness probe: no workload is built without one. */
+export type WorkloadContainer = Omit<Container, "readinessProbe" | "name" | "image"> & {
+  name: string;
+  image: string;
+  readinessProbe: Probe;
+};
+
+/** A port of the workload, exposed by the headless Service under the same name. */
+export interface WorkloadPort {
+  /** The port name, shared by the container port and the Service port (an IANA_SVC_NAME). */
+  name: string;
+  port: number;
+  /**
+   * Only the workload's own pods may reach this port (replication, gossip), never the `allowFrom` peers.
+   * @default false
+   */
+  peerOnly?: boolean;
+}
+
+/** Pods that may reach the workload. Both selectors set: those pods in those namespaces. */
+export interface Peer {
+  /** Labels of the client pods. Alone, it selects pods in the workload's own namespace. */
+  podLabels?: Record<string, string>;
+  /** Labels of the client namespaces. Alone, it selects every pod in those namespaces. */
+  namespaceLabels?: Record<string, string>;
+}
+
+export interface StorageArgs {
+  /** The StorageClass of every claim. Required: the cluster's implicit default is never relied on. */
+  className: string;
+  /** The size of each pod's claim, a Kubernetes quantity such as `10Gi`. */
+  size: string;
+  /** Where the main container mounts its claim. */
+  mountPath: string;
+  /**
+   * The claim's access modes.
+   * @default ["ReadWriteOnce"]
+   */
+  accessModes?: string[];
+}
+
+export interface RetentionPolicy {
+  whenDeleted: "Retain" | "Delete";
+  whenScaled: "Retain" | "Delete";
+}
+
+export interface StatefulWorkloadArgs {
+  /** The software, for `app.kubernetes.io/name` (e.g. `nginx`). */
+  app: string;
+  /** The role, for `app.kubernetes.io/component` (e.g. `web`, `database`, `cache`). */
+  component: string;
+  /**
+   * The Kubernetes name of the StatefulSet, the Service and every object of the workload: an RFC
+   * 1035 label of at most 52 characters.
+   * @default the component's name
+   */
+  name?: string;
+  /** The namespace. A plain string, so that every DNS name is known at preview. */
+  namespace: string;
+  /** The number of pods. */
+  replicas: number;
+  /** The containers; the first is the main one and mounts the claim at `storage.mountPath`. */
+  containers: WorkloadContainer[];
+  /**
+   * Containers that run before the main ones; they get the same restricted security context.
+   * @default []
+   */
+  initContainers?: Container[];
+  /** The ports; the headless Service exposes each under the container port's name. */
+  ports: WorkloadPort[];
+  /** The per-pod claim, from `volumeClaimTemplates` (template name `data`). */
+  storage: StorageArgs;
+  /**
+   * What happens to claims when the StatefulSet is deleted or scaled down.
+   * @default { whenDeleted: "Retain", whenScaled: "Retain" }
+   */
+  retention?: RetentionPolicy;
+  /**
+   * `OrderedReady` starts pods one at a time, each after the previous is ready; `Parallel` all at once.
+   * Changing it on a live StatefulSet replaces it (every pod restarts).
+   * @default "OrderedReady"
+   */
+  podManagementPolicy?: "OrderedReady" | "Parallel";
+  /**
+   * Pods with an ordinal at or above the partition get a new template; the rest keep the old one
+   * (a staged rollout). Must not exceed replicas.
+   * @default 0
+   */
+  updatePartition?: number;
+  /**
+   * Publish pod DNS records before pods are ready (peer discovery during bootstrap).
+   * @default false
+   */
+  publishNotReadyAddresses?: boolean;
+  /**
+   * Seconds a pod has to stop after SIGTERM (and its preStop hook).
+   * @default 30
+   */
+  terminationGracePeriodSeconds?: number;
+  /**
+   * Seconds a new pod must stay ready before the rollout moves on.
+   * @default 10
+   */
+  minReadySeconds?: number;
+  /** The numeric user, group and fsGroup the pods run as (never 0: the restricted standard applies). */
+  uid: number;
+  /**
+   * Pods allowed to reach the workload's client ports. The workload's own pods may always reach every port.
+   * @default []
+   */
+  allowFrom?: Peer[];
+  /**
+   * Seconds one pod may take from creation to ready; with the replica count it sets how long
+   * `pulumi up` waits for the StatefulSet.
+   * @default 300
+   */
+  startupSeconds?: number;
+  /**
+   * Pods the PodDisruptionBudget lets a voluntary disruption take at once (no budget for one replica).
+   * @default 1
+   */
+  maxUnavailable?: number;
+  /**
+   * Files for a ConfigMap named `<name>-config`; a checksum of them on the pod template rolls the
+   * pods when they change.
+   * @default no ConfigMap
+   */
+  configData?: Record<string, string>;
+  /**
+   * Values for a Secret named `<name>-auth`, read by containers with `secretKeyRef`; stored as Pulumi secrets.
+   * @default no Secret
+   */
+  secretData?: Record<string, pulumi.Input<string>>;
+  /**
+   * Extra pod volumes (the ConfigMap or Secret, mounted by name).
+   * @default []
+   */
+  volumes?: k8s.types.input.core.v1.Volume[];
+  /**
+   * The cluster's DNS domain, for the DNS names this component reports.
+   * @default "cluster.local"
+   */
+  clusterDomain?: string;
+}
+
+/** The Pulumi defaults of StatefulWorkloadArgs, applied with `??` in the constructor. */
+export const WORKLOAD_DEFAULTS = {
+  podManagementPolicy: "OrderedReady",
+  updatePartition: 0,
+  publishNotReadyAddresses: false,
+  terminationGracePeriodSeconds: 30,
+  minReadySeconds: 10,
+  startupSeconds: 300,
+  maxUnavailable: 1,
+  clusterDomain: DEFAULT_CLUSTER_DOMAIN,
+} as const;
+
+/** Seconds `pulumi up` gives a StatefulSet beyond the pods' own startup budget. */
+const TIMEOUT_MARGIN_SECONDS = 120;
+/** Never wait less than the Kubernetes provider's own default (10 minutes). */
+const MIN_TIMEOUT_SECONDS = 600;
+const CLAIM_TEMPLATE = "data";
+
+/**
+ * How long `pulumi up` waits for the StatefulSet: an ordered start or any rolling update brings pods
+ * up one at a time, so the budget grows with the replica count.
+ */
+export function statefulSetTimeouts(args: {
+  replicas: number;
+  startupSeconds: number;
+  minReadySeconds: number;
+  podManagementPolicy: "OrderedReady" | "Parallel";
+  terminationGracePeriodSeconds: number;
+}): pulumi.CustomTimeouts {
+  const perPod = args.startupSeconds + args.minReadySeconds;
+  const seconds = (n: number) => `${Math.max(MIN_TIMEOUT_SECONDS, n + TIMEOUT_MARGIN_SECONDS)}s`;
+  const startedAtOnce = args.podManagementPolicy === "Parallel" ? 1 : args.replicas;
+  return {
+    create: seconds(startedAtOnce * perPod),
+    update: seconds(args.replicas * (perPod + args.terminationGracePeriodSeconds)),
+    delete: seconds(args.terminationGracePeriodSeconds),
+  };
+}
+
+/** Throws, before any resource is registered, on args that cannot make a working workload. */
+export function validateWorkloadArgs(name: string, args: StatefulWorkloadArgs): void {
+  const problems: string[] = [];
+  if (!DNS_1035_LABEL.test(name) || name.length > MAX_STATEFULSET_NAME) {
+    problems.push(
+      `name '${name}' must be an RFC 1035 label (lower-case letters, digits, '-', starting with a letter) of at most ${MAX_STATEFULSET_NAME} characters`,
+    );
+  }
+  if (!Number.isInteger(args.replicas) || args.replicas < 1) {
+    problems.push(`replicas must be a whole number of at least 1, got ${args.replicas}`);
+  }
+  if (args.containers.length === 0) problems.push("containers must list at least one container");
+  for (const c of args.containers) {
+    if (!c.readinessProbe) problems.push(`container '${c.name}' has no readinessProbe`);
+  }
+  (args.allowFrom ?? []).forEach((peer, i) => {
+    if (!peer.podLabels && !peer.namespaceLabels) {
+      problems.push(`allowFrom[${i}] must set podLabels, namespaceLabels or both`);
+    }
+  });
+  if (!args.storage.className) {
+    problems.push("storage.className must name a StorageClass");
+  }
+  if (args.uid === 0) problems.push("uid must not be 0: pods run as non-root");
+  const partition = args.updatePartition ?? 0;
+  if (partition < 0 || partition > args.replicas) {
+    problems.push(
+      `updatePartition must be between 0 and replicas (${args.replicas}), got ${partition}`,
+    );
+  }
+  const ports = new Set<string>();
+  for (const p of args.ports) {
+    if (ports.has(p.name)) problems.push(`port name '${p.name}' is used twice`);
+    ports.add(p.name);
+  }
+  if (problems.length > 0) {
+    throw new Error(`StatefulWorkload ${name}: ${problems.join("; ")}`);
+  }
+}
+
+/** The restricted Pod Security Standard, container level. */
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  runAsNonRoot: true,
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
+function hardened<T extends Container>(container: T): T {
+  return {
+    ...container,
+    securityContext: { ...RESTRICTED_CONTAINER, ...(container.securityContext ?? {}) },
+  };
+}
+
+function peerSelector(peer: Peer): k8s.types.input.networking.v1.NetworkPolicyPeer {
+  return {
+    ...(peer.podLabels ? { podSelector: { matchLabels: peer.podLabels } } : {}),
+    ...(peer.namespaceLabels ? { namespaceSelector: { matchLabels: peer.namespaceLabels } } : {}),
+  };
+}
+
+export class StatefulWorkload extends pulumi.ComponentResource {
+  /** The Kubernetes name shared by the StatefulSet and its Service. */
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly service: k8s.core.v1.Service;
+  public readonly statefulSet: k8s.apps.v1.StatefulSet;
+  public readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+  public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  public readonly configMap?: k8s.core.v1.ConfigMap;
+  public readonly secret?: k8s.core.v1.Secret;
+  /** `<svc>.<ns>.svc.<domain>`, known at preview. */
+  public readonly serviceDnsName: pulumi.Output<string>;
+  /** `<sts>-<i>.<svc>.<ns>.svc.<domain>` for every pod, known at preview. */
+  public readonly podDnsNames: pulumi.Output<string[]>;
+
+  constructor(name: string, args: StatefulWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("stateful:workloads:StatefulWorkload", name, {}, opts);
+    const k8sName = args.name ?? name;
+    validateWorkloadArgs(k8sName, args);
+
+    const d = WORKLOAD_DEFAULTS;
+    const podManagementPolicy = args.podManagementPolicy ?? d.podManagementPolicy;
+    const terminationGracePeriodSeconds =
+      args.terminationGracePeriodSeconds ?? d.terminationGracePeriodSeconds;
+    const minReadySeconds = args.minReadySeconds ?? d.minReadySeconds;
+    const startupSeconds = args.startupSeconds ?? d.startupSeconds;
+    const clusterDomain = args.clusterDomain ?? d.clusterDomain;
+    const names = objectNames(k8sName);
+    const labels = workloadLabels(args.app, k8sName, args.component);
+    const selector = selectorLabels(labels);
+    const metadata = (objectName: string) => ({
+      name: objectName,
+      namespace: args.namespace,
+      labels: { ...labels },
+    });
+    const child = { parent: this };
+
+    this.name = k8sName;
+    this.namespace = args.namespace;
+
+    if (args.configData) {
+      this.configMap = new k8s.core.v1.ConfigMap(
+        name,
+        { metadata: metadata(names.configMap), data: args.configData },
+        child,
+      );
+    }
+    if (args.secretData) {
+      this.secret = new k8s.core.v1.Secret(
+        name,
+        {
+          metadata: metadata(names.secret),
+          type: "Opaque",
+          stringData: Object.fromEntries(
+            Object.entries(args.secretData).map(([k, v]) => [k, pulumi.secret(v)]),
+          ),
+        },
+        child,
+      );
+    }
+
+    this.service = new k8s.core.v1.Service(
+      name,
+      {
+        metadata: metadata(names.service),
+        spec: {
+          clusterIP: "None",
+          publishNotReadyAddresses: args.publishNotReadyAddresses ?? d.publishNotReadyAddresses,
+          selector,
+          ports: args.ports.map((p) => ({
+            name: p.name,
+            port: p.port,
+            targetPort: p.name,
+            protocol: "TCP",
+          })),
+        },
+      },
+      child,
+    );
+
+    const [main, ...sidecars] = args.containers;
+    const mountsClaim = (c: Container) =>
+      (c.volumeMounts as { name?: unknown }[] | undefined)?.some((m) => m.name === CLAIM_TEMPLATE);
+    const mainContainer: Container = {
+      ...main,
+      ports: args.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
+      volumeMounts: mountsClaim(main)
+        ? main.volumeMounts
+        : [
+            { name: CLAIM_TEMPLATE, mountPath: args.storage.mountPath },
+            ...((main.volumeMounts as k8s.types.input.core.v1.VolumeMount[] | undefined) ?? []),
+          ],
+    };
+
+    const podAnnotations: Record<string, string> = {};
+    if (args.configData) {
+      podAnnotations["checksum/config"] = createHash("sha256")
+        .update(JSON.stringify(Object.entries(args.configData).sort()))
+        .digest("hex");
+    }
+
+    const dependsOn = [this.service, this.configMap, this.secret].filter(
+      (r): r is k8s.core.v1.Service | k8s.core.v1.ConfigMap | k8s.core.v1.Secret => !!r,
+    );
+
+    this.statefulSet = new k8s.apps.v1.StatefulSet(
+      name,
+      {
+        metadata: metadata(names.statefulSet),
+        spec: {
+          serviceName: names.service,
+          replicas: args.replicas,
+          selector: { matchLabels: selector },
+          podManagementPolicy,
+          revisionHistoryLimit: 10,
+          minReadySeconds,
+          updateStrategy: {
+            type: "RollingUpdate",
+            rollingUpdate: { partition: args.updatePartition ?? d.updatePartition },
+          },
+          persistentVolumeClaimRetentionPolicy: args.retention ?? { ...DEFAULT_RETENTION },
+          template: {
+            metadata: { labels: { ...labels }, annotations: podAnnotations },
+            spec: {
+              automountServiceAccountToken: false,
+              enableServiceLinks: false,
+              terminationGracePeriodSeconds,
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: args.uid,
+                runAsGroup: args.uid,
+                fsGroup: args.uid,
+                fsGroupChangePolicy: "OnRootMismatch",
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              affinity: {
+                podAntiAffinity: {
+                  preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                      weight: 100,
+                      podAffinityTerm: {
+                        topologyKey: "kubernetes.io/hostname",
+                        labelSelector: { matchLabels: selector },
+                      },
+                    },
+                  ],
+                },
+              },
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: "kubernetes.io/hostname",
+                  whenUnsatisfiable: "ScheduleAnyway",
+                  labelSelector: { matchLabels: selector },
+                },
+              ],
+              initContainers: (args.initContainers ?? []).map(hardened),
+              containers: [mainContainer, ...sidecars].map(hardened),
+              volumes: args.volumes ?? [],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: CLAIM_TEMPLATE, labels: selector },
+              spec: {
+                storageClassName: args.storage.className,
+                accessModes: args.storage.accessModes ?? DEFAULT_ACCESS_MODES,
+                resources: { requests: { storage: args.storage.size } },
+              },
+            },
+          ],
+        },
+      },
+      {
+        ...child,
+        dependsOn,
+        customTimeouts: statefulSetTimeouts({
+          replicas: args.replicas,
+          startupSeconds,
+          minReadySeconds,
+          podManagementPolicy,
+          terminationGracePeriodSeconds,
+        }),
+      },
+    );
+
+    if (args.replicas > 1) {
+      this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+        name,
+        {
+          metadata: metadata(names.podDisruptionBudget),
+          spec: {
+            maxUnavailable: Math.min(args.maxUnavailable ?? d.maxUnavailable, args.replicas - 1),
+            selector: { matchLabels: selector },
+          },
+        },
+        child,
+      );
+    }
+
+    const peerPorts = args.ports.map((p) => ({ port: p.name, protocol: "TCP" }));
+    const clientPorts = args.ports
+      .filter((p) => !p.peerOnly)
+      .map((p) => ({ port: p.name, protocol: "TCP" }));
+    const allowFrom = args.allowFrom ?? [];
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
+      name,
+      {
+        metadata: metadata(names.networkPolicy),
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ["Ingress"],
+          ingress: [
+            { from: [{ podSelector: { matchLabels: selector } }], ports: peerPorts },
+            ...(allowFrom.length > 0 && clientPorts.length > 0
+              ? [{ from: allowFrom.map(peerSelector), ports: clientPorts }]
+              : []),
+          ],
+        },
+      },
+      child,
+    );
+
+    this.serviceDnsName = pulumi.output(
+      serviceDnsName(names.service, args.namespace, clusterDomain),
+    );
+    this.podDnsNames = pulumi.output(
+      podDnsNames(names.statefulSet, names.service, args.namespace, args.replicas, clusterDomain),
+    );
+
+    this.registerOutputs({
+      serviceDnsName: this.serviceDnsName,
+      podDnsNames: this.podDnsNames,
+    });
+  }
+}
+
+/** What every workload kind accepts from its caller; each kind's component adds its own fields. */
+export interface BaseWorkloadArgs {
+  /** The namespace (a plain string, so that DNS names are known at preview). */
+  namespace: string;
+  /**
+   * The Kubernetes name of the StatefulSet, Service and the rest.
+   * @default the component's name
+   */
+  name?: string;
+  /**
+   * The number of pods.
+   * @default the kind's default (components/defaults.ts)
+   */
+  replicas?: number;
+  /**
+   * The container image, pinned by tag or digest.
+   * @default the kind's pinned image (components/defaults.ts)
+   */
+  image?: string;
+  /** The per-pod claim: `className` is required; `size` defaults to the kind's size. */
+  storage: { className: string; size?: string; accessModes?: string[] };
+  /**
+   * Claim retention on delete and scale-down.
+   * @default { whenDeleted: "Retain", whenScaled: "Retain" }
+   */
+  retention?: RetentionPolicy;
+  /**
+   * Pod management policy.
+   * @default the kind's (Parallel for nginx and Redis, OrderedReady for PostgreSQL and Cassandra)
+   */
+  podManagementPolicy?: "OrderedReady" | "Parallel";
+  /**
+   * The rolling-update partition.
+   * @default 0
+   */
+  updatePartition?: number;
+  /**
+   * Requests and limits of the main container; an unset memory limit equals the memory request.
+   * @default the kind's (components/defaults.ts)
+   */
+  resources?: {
+    requests: { cpu: string; memory: string };
+    limits?: { cpu?: string; memory?: string };
+  };
+  /**
+   * Pods allowed to reach the client ports.
+   * @default [] (only the workload's own pods)
+   */
+  allowFrom?: Peer[];
+  /**
+   * Seconds one pod may take to become ready.
+   * @default the kind's (components/defaults.ts)
+   */
+  startupSeconds?: number;
+  /**
+   * The cluster's DNS domain.
+   * @default "cluster.local"
+   */
+  clusterDomain?: string;
+}
+
+/** BaseWorkloadArgs with the kind's defaults applied. */
+export interface ResolvedWorkloadArgs {
+  name: string;
+  namespace: string;
+  replicas: number;
+  image: string;
+  storage: { className: string; size: string; accessModes?: string[] };
+  retention?: RetentionPolicy;
+  podManagementPolicy: "OrderedReady" | "Parallel";
+  updatePartition?: number;
+  resources: Resources;
+  allowFrom?: Peer[];
+  startupSeconds: number;
+  terminationGracePeriodSeconds: number;
+  uid: number;
+  clusterDomain: string;
+}
+
+/** Applies a kind's defaults to the caller's args: the one place where they meet. */
+export function resolveWorkloadArgs(
+  kind: WorkloadKind,
+  componentName: string,
+  args: BaseWorkloadArgs,
+): ResolvedWorkloadArgs {
+  const d: KindDefaults = DEFAULTS[kind];
+  const resources: Resources = args.resources
+    ? {
+        requests: args.resources.requests,
+        limits: {
+          ...args.resources.limits,
+          memory: args.resources.limits?.memory ?? args.resources.requests.memory,
+        },
+      }
+    : d.resources;
+  return {
+    name: args.name ?? componentName,
+    namespace: args.namespace,
+    replicas: args.replicas ?? d.replicas,
+    image: args.image ?? d.image,
+    storage: { ...args.storage, size: args.storage.size ?? d.storageSize },
+    retention: args.retention,
+    podManagementPolicy: args.podManagementPolicy ?? d.podManagementPolicy,
+    updatePartition: args.updatePartition,
+    resources,
+    allowFrom: args.allowFrom,
+    startupSeconds: args.startupSeconds ?? d.startupSeconds,
+    terminationGracePeriodSeconds: d.terminationGracePeriodSeconds,
+    uid: d.uid,
+    clusterDomain: args.clusterDomain ?? WORKLOAD_DEFAULTS.clusterDomain,
+  };
+}
+
+/** The StatefulWorkload args that come straight from the resolved common args. */
+export function commonWorkloadArgs(r: ResolvedWorkloadArgs) {
+  return {
+    name: r.name,
+    namespace: r.namespace,
+    replicas: r.replicas,
+    retention: r.retention,
+    podManagementPolicy: r.podManagementPolicy,
+    updatePartition: r.updatePartition,
+    allowFrom: r.allowFrom,
+    startupSeconds: r.startupSeconds,
+    terminationGracePeriodSeconds: r.terminationGracePeriodSeconds,
+    uid: r.uid,
+    clusterDomain: r.clusterDomain,
+  };
+}

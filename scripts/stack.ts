@@ -1,0 +1,118 @@
+// Runs a stack of this project through the Pulumi CLI, pinned to the version that matches the SDK,
+// with local state in .pulumi-state/ and the policy pack:
+//   npm run up -- dev            npm run preview -- prod            npm run destroy -- dev
+// The CLI is installed under ~/.pulumi/versions/<version> on first use (Pulumi's own installer).
+import * as fs from "fs";
+import * as path from "path";
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import * as semver from "semver";
+
+export const ROOT = path.resolve(__dirname, "..");
+/** The Pulumi CLI version this project is tested with: the one matching @pulumi/pulumi. */
+export const PULUMI_CLI_VERSION: string = JSON.parse(
+  fs.readFileSync(path.join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8"),
+).version;
+
+const ACTIONS = ["up", "preview", "destroy"] as const;
+type Action = (typeof ACTIONS)[number];
+
+export interface Invocation {
+  action: Action;
+  stack: string;
+  /** stacks/Pulumi.<stack>.yaml */
+  stackFile: string;
+  /** policies/config/<stack>.json when it exists */
+  policyConfig?: string;
+}
+
+/** Checks the command line; throws an error that says what to type instead. */
+export function parseInvocation(argv: string[], root = ROOT): Invocation {
+  const [action, stack, ...rest] = argv;
+  const usage = `usage: npm run <${ACTIONS.join("|")}> -- <stack>   (stacks: ${listStacks(root).join(", ")})`;
+  if (!ACTIONS.includes(action as Action)) {
+    throw new Error(`unknown action '${action ?? ""}'; ${usage}`);
+  }
+  if (!stack) throw new Error(`no stack named; ${usage}`);
+  if (rest.length > 0) throw new Error(`unexpected arguments '${rest.join(" ")}'; ${usage}`);
+  const stackFile = path.join(root, "stacks", `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(stackFile)) {
+    throw new Error(
+      `no stack '${stack}': stacks/Pulumi.${stack}.yaml does not exist (stacks: ${listStacks(root).join(", ")})`,
+    );
+  }
+  const policyConfig = path.join(root, "policies", "config", `${stack}.json`);
+  return {
+    action: action as Action,
+    stack,
+    stackFile,
+    policyConfig: fs.existsSync(policyConfig) ? policyConfig : undefined,
+  };
+}
+
+export function listStacks(root = ROOT): string[] {
+  return fs
+    .readdirSync(path.join(root, "stacks"))
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => !!s)
+    .sort();
+}
+
+async function pulumiCli(): Promise<PulumiCommand> {
+  const version = new semver.SemVer(PULUMI_CLI_VERSION);
+  const root = path.join(process.env.HOME ?? ROOT, ".pulumi", "versions", PULUMI_CLI_VERSION);
+  try {
+    return await PulumiCommand.get({ version, root });
+  } catch {
+    console.log(`Installing the Pulumi CLI ${PULUMI_CLI_VERSION} into ${root} ...`);
+    return PulumiCommand.install({ version, root });
+  }
+}
+
+async function main(): Promise<void> {
+  const inv = parseInvocation(process.argv.slice(2));
+  const env: Record<string, string> = {
+    PULUMI_BACKEND_URL:
+      process.env.PULUMI_BACKEND_URL ?? `file://${path.join(ROOT, ".pulumi-state")}`,
+  };
+  if (
+    process.env.PULUMI_CONFIG_PASSPHRASE === undefined &&
+    !process.env.PULUMI_CONFIG_PASSPHRASE_FILE
+  ) {
+    if (inv.stack !== "dev") {
+      throw new Error(
+        `set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to encrypt the secrets of stack '${inv.stack}'`,
+      );
+    }
+    // dev renders manifests to disk, Secrets included: its state needs no stronger protection.
+    env.PULUMI_CONFIG_PASSPHRASE = "";
+  }
+  fs.mkdirSync(path.join(ROOT, ".pulumi-state"), { recursive: true });
+  const pulumiCommand = await pulumiCli();
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: inv.stack, workDir: ROOT },
+    { pulumiCommand, envVars: env },
+  );
+  const policy = {
+    policyPacks: [path.join(ROOT, "policies")],
+    policyPackConfigs: inv.policyConfig ? [inv.policyConfig] : [],
+  };
+  const onOutput = (out: string) => process.stdout.write(out);
+  switch (inv.action) {
+    case "up":
+      await stack.up({ ...policy, onOutput });
+      break;
+    case "preview":
+      await stack.preview({ ...policy, onOutput, diff: true });
+      break;
+    case "destroy":
+      await stack.destroy({ onOutput });
+      break;
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(`error: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,309 @@
+import { strict as assert } from "assert";
+import { ConfigError, loadStackConfig, parseStackConfig } from "../../components/config";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+function valid(): Obj {
+  return {
+    target: { renderYamlToDirectory: "out" },
+    storageClass: "standard",
+    namespaces: [
+      {
+        name: "data",
+        workloads: [
+          { kind: "nginx", name: "web", replicas: 2, storage: { size: "1Gi" } },
+          {
+            kind: "cassandra",
+            name: "ring",
+            replicas: 3,
+            seeds: 2,
+            resources: { requests: { cpu: "500m", memory: "2Gi" } },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The problems a config produces, or [] when it is valid. */
+function problems(config: Obj): string[] {
+  try {
+    parseStackConfig(config);
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+    return err.problems;
+  }
+}
+
+function mutated(mutate: (c: Obj) => void): string[] {
+  const config = valid();
+  mutate(config);
+  return problems(config);
+}
+
+const W0 = "stateful:namespaces[0].workloads[0]";
+const W1 = "stateful:namespaces[0].workloads[1]";
+
+describe("stack config", () => {
+  it("accepts a valid config and resolves the stack-wide storage class", () => {
+    const config = parseStackConfig(valid());
+    assert.deepEqual(
+      config.workloads.map((w) => [w.namespace, w.name, w.kind, w.storage.className]),
+      [
+        ["data", "web", "nginx", "standard"],
+        ["data", "ring", "cassandra", "standard"],
+      ],
+    );
+    assert.deepEqual(config.namespaces, [{ name: "data", create: true, labels: {} }]);
+  });
+
+  it("prefers a workload's own storage class over the stack's", () => {
+    const c = valid();
+    c.namespaces[0].workloads[0].storage.className = "fast";
+    assert.equal(parseStackConfig(c).workloads[0].storage.className, "fast");
+  });
+
+  it("reads Pulumi's config map, JSON values and plain strings alike", () => {
+    const config = loadStackConfig({
+      "stateful:target": JSON.stringify({ context: "prod" }),
+      "stateful:storageClass": "gp3",
+      "stateful:namespaces": JSON.stringify(valid().namespaces),
+      "kubernetes:context": "ignored: another package's key",
+    });
+    assert.equal(config.target.context, "prod");
+    assert.equal(config.workloads[0].storage.className, "gp3");
+  });
+
+  it("lists every problem at once, each naming the key, the value and what is allowed", () => {
+    const found = mutated((c) => {
+      c.namespaces[0].workloads[0].replicas = -1;
+      c.namespaces[0].workloads[0].storage.size = "10GB";
+    });
+    assert.deepEqual(found, [
+      `${W0}.replicas: got -1; must be a whole number of at least 1`,
+      `${W0}.storage.size: got "10GB"; must be the claim size, a quantity such as 512Mi or 10Gi`,
+    ]);
+    assert.throws(
+      () => parseStackConfig({ ...valid(), clusterDomain: "UPPER" }),
+      /Invalid stack configuration \(1 problem\):\n {2}- stateful:clusterDomain: got "UPPER"; must be a DNS domain/,
+    );
+  });
+
+  const cases: [string, (c: Obj) => void, string][] = [
+    [
+      "zero replicas",
+      (c) => (c.namespaces[0].workloads[0].replicas = 0),
+      `${W0}.replicas: got 0; must be a whole number of at least 1`,
+    ],
+    [
+      "fractional replicas",
+      (c) => (c.namespaces[0].workloads[0].replicas = 1.5),
+      `${W0}.replicas: got 1.5; must be a whole number of at least 1`,
+    ],
+    [
+      "a size in words",
+      (c) => (c.namespaces[0].workloads[0].storage.size = "ten"),
+      `${W0}.storage.size: got "ten"; must be the claim size, a quantity such as 512Mi or 10Gi`,
+    ],
+    [
+      "an unknown kind",
+      (c) => (c.namespaces[0].workloads[0].kind = "mysql"),
+      `${W0}.kind: got "mysql"; must be one of nginx, redis, postgres, cassandra`,
+    ],
+    [
+      "a missing kind",
+      (c) => delete c.namespaces[0].workloads[0].kind,
+      `${W0}.kind: got nothing; must be one of nginx, redis, postgres, cassandra`,
+    ],
+    [
+      "a name that is not a DNS label",
+      (c) => (c.namespaces[0].workloads[0].name = "Web_1"),
+      `${W0}.name: got "Web_1"; must be a DNS label: lower-case letters, digits and '-', starting with a letter`,
+    ],
+    [
+      "a name starting with a digit",
+      (c) => (c.namespaces[0].workloads[0].name = "1web"),
+      `${W0}.name: got "1web"; must be a DNS label: lower-case letters, digits and '-', starting with a letter`,
+    ],
+    [
+      "a name too long for a StatefulSet",
+      (c) => (c.namespaces[0].workloads[0].name = "w".repeat(53)),
+      `${W0}.name: got "${"w".repeat(53)}"; must be at most 52 characters, so that pod names and the controller-revision-hash label stay valid`,
+    ],
+    [
+      "a retention value other than Retain/Delete",
+      (c) =>
+        (c.namespaces[0].workloads[0].retention = { whenDeleted: "Keep", whenScaled: "Retain" }),
+      `${W0}.retention.whenDeleted: got "Keep"; must be Retain or Delete`,
+    ],
+    [
+      "half a retention policy",
+      (c) => (c.namespaces[0].workloads[0].retention = { whenDeleted: "Retain" }),
+      `${W0}.retention.whenScaled: is missing; it must be Retain or Delete`,
+    ],
+    [
+      "duplicate names in one namespace",
+      (c) => (c.namespaces[0].workloads[1].name = "web"),
+      `${W1}.name: got "web"; duplicates namespaces[0].workloads[0].name: names must be unique in a namespace`,
+    ],
+    [
+      "a missing storage class",
+      (c) => {
+        delete c.storageClass;
+        c.namespaces[0].workloads[1].storage = { className: "fast" };
+      },
+      `${W0}.storage.className: is missing: name a StorageClass here or set stateful:storageClass for the whole stack (the cluster's implicit default is never used)`,
+    ],
+    [
+      "an empty storage class",
+      (c) => (c.namespaces[0].workloads[0].storage.className = ""),
+      `${W0}.storage.className: got ""; must name a StorageClass (a non-empty string)`,
+    ],
+    [
+      "an unknown pod management policy",
+      (c) => (c.namespaces[0].workloads[0].podManagementPolicy = "Ordered"),
+      `${W0}.podManagementPolicy: got "Ordered"; must be OrderedReady or Parallel`,
+    ],
+    [
+      "a misspelt key",
+      (c) => (c.namespaces[0].workloads[0].replica = 2),
+      `${W0}: unknown key 'replica'; check the spelling against Pulumi.yaml`,
+    ],
+    [
+      "an unknown top-level key",
+      (c) => (c.storageclass = "x"),
+      `stateful: unknown key 'storageclass'; check the spelling against Pulumi.yaml`,
+    ],
+    [
+      "an image on latest",
+      (c) => (c.namespaces[0].workloads[0].image = "nginx:latest"),
+      `${W0}.image: got "nginx:latest"; must be pinned to a version: 'latest' moves under a running StatefulSet`,
+    ],
+    [
+      "an untagged image",
+      (c) => (c.namespaces[0].workloads[0].image = "nginx"),
+      `${W0}.image: got "nginx"; must be an image reference pinned by tag or digest (repo:1.2.3 or repo@sha256:...)`,
+    ],
+    [
+      "a CPU quantity in words",
+      (c) =>
+        (c.namespaces[0].workloads[0].resources = { requests: { cpu: "half", memory: "1Gi" } }),
+      `${W0}.resources.requests.cpu: got "half"; must be a CPU quantity such as 250m or 1`,
+    ],
+    [
+      "a memory limit below the request",
+      (c) =>
+        (c.namespaces[0].workloads[0].resources = {
+          requests: { cpu: "1", memory: "1Gi" },
+          limits: { memory: "512Mi" },
+        }),
+      `${W0}.resources.limits.memory: got "512Mi"; must be at least the memory request (1Gi)`,
+    ],
+    [
+      "a partition above replicas",
+      (c) => (c.namespaces[0].workloads[0].updatePartition = 3),
+      `${W0}.updatePartition: got 3; must be at most replicas (2): a partition above it updates no pod`,
+    ],
+    [
+      "an empty peer",
+      (c) => (c.namespaces[0].workloads[0].allowFrom = [{}]),
+      `${W0}.allowFrom[0]: got {}; must set podLabels, namespaceLabels or both`,
+    ],
+    [
+      "both render and context",
+      (c) => (c.target.context = "prod"),
+      `stateful:target: got {"renderYamlToDirectory":"out","context":"prod"}; set exactly one of renderYamlToDirectory (write manifests, no cluster) or context (deploy to that kubeconfig context)`,
+    ],
+    [
+      "no target",
+      (c) => delete c.target,
+      `stateful:target: is missing; it must be a map with renderYamlToDirectory, or context and optional kubeconfig`,
+    ],
+    [
+      "no namespaces",
+      (c) => (c.namespaces = []),
+      `stateful:namespaces: got []; must list at least one namespace`,
+    ],
+    [
+      "a bad namespace name",
+      (c) => (c.namespaces[0].name = "Data"),
+      `stateful:namespaces[0].name: got "Data"; must be a DNS label: lower-case letters, digits and '-'`,
+    ],
+    [
+      "a namespace listed twice",
+      (c) => c.namespaces.push({ name: "data", workloads: [] }),
+      `stateful:namespaces[1].name: got "data"; duplicates namespaces[0].name: list each namespace once`,
+    ],
+    [
+      "Cassandra seeds above replicas",
+      (c) => (c.namespaces[0].workloads[1].seeds = 4),
+      `${W1}.seeds: got 4; must be at most replicas (3): seeds are the first pods of the ring`,
+    ],
+    [
+      "zero Cassandra seeds",
+      (c) => (c.namespaces[0].workloads[1].seeds = 0),
+      `${W1}.seeds: got 0; must be a whole number of at least 1`,
+    ],
+    [
+      "seeds above the default replica count",
+      (c) => {
+        delete c.namespaces[0].workloads[1].replicas;
+        c.namespaces[0].workloads[1].seeds = 5;
+      },
+      `${W1}.seeds: got 5; must be at most replicas (3): seeds are the first pods of the ring`,
+    ],
+    [
+      "a Cassandra heap larger than memory allows",
+      (c) => (c.namespaces[0].workloads[1].heap = { max: "2Gi", newGen: "200Mi" }),
+      `${W1}.heap.max: got "2Gi"; must be at most three quarters of the container memory (2Gi), leaving room for off-heap memory`,
+    ],
+    [
+      "a young generation as large as the heap",
+      (c) => (c.namespaces[0].workloads[1].heap = { max: "1Gi", newGen: "1Gi" }),
+      `${W1}.heap.newGen: got "1Gi"; must be less than heap.max (1Gi)`,
+    ],
+    [
+      "a heap in words",
+      (c) => (c.namespaces[0].workloads[1].heap = { max: "lots", newGen: "1Gi" }),
+      `${W1}.heap.max: got "lots"; must be the maximum heap, a quantity such as 512Mi or 10Gi`,
+    ],
+    [
+      "Cassandra with too little memory",
+      (c) => (c.namespaces[0].workloads[1].resources = { requests: { cpu: "1", memory: "512Mi" } }),
+      `${W1}.resources.requests.memory: got "512Mi"; must be at least 1Gi for Cassandra: the JVM heap and off-heap memory need it`,
+    ],
+    [
+      "Cassandra in Parallel",
+      (c) => (c.namespaces[0].workloads[1].podManagementPolicy = "Parallel"),
+      `${W1}.podManagementPolicy: got "Parallel"; must be OrderedReady for cassandra: nodes must join the ring one at a time`,
+    ],
+    [
+      "PostgreSQL in Parallel",
+      (c) =>
+        c.namespaces[0].workloads.push({
+          kind: "postgres",
+          name: "pg",
+          podManagementPolicy: "Parallel",
+        }),
+      `stateful:namespaces[0].workloads[2].podManagementPolicy: got "Parallel"; must be OrderedReady for postgres: replicas clone the primary, which must be ready first`,
+    ],
+    [
+      "a PostgreSQL database name with capitals",
+      (c) => c.namespaces[0].workloads.push({ kind: "postgres", name: "pg", database: "App" }),
+      `stateful:namespaces[0].workloads[2].database: got "App"; must be a PostgreSQL identifier: lower-case letters, digits and '_', at most 63`,
+    ],
+    [
+      "a Cassandra-only key on nginx",
+      (c) => (c.namespaces[0].workloads[0].seeds = 1),
+      `${W0}: unknown key 'seeds'; check the spelling against Pulumi.yaml`,
+    ],
+  ];
+
+  for (const [what, mutate, expected] of cases) {
+    it(`rejects ${what}`, () => {
+      assert.deepEqual(mutated(mutate), [expected]);
+    });
+  }
+});

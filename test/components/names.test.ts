@@ -1,0 +1,52 @@
+import { strict as assert } from "assert";
+import {
+  claimName,
+  DNS_1035_LABEL,
+  MAX_STATEFULSET_NAME,
+  podDnsNames,
+  selectorLabels,
+  workloadLabels,
+} from "../../components/names";
+import { mebibytes, parseBytes } from "../../components/quantity";
+
+describe("names", () => {
+  it("keeps the longest allowed StatefulSet name within the 63-character label limit", () => {
+    const name = "a".repeat(MAX_STATEFULSET_NAME);
+    const revisionHashLabel = `${name}-${"x".repeat(10)}`;
+    assert.ok(revisionHashLabel.length <= 63);
+    assert.ok(`${name}-${"x".repeat(11)}`.length > 63, "one more character would break it");
+    assert.match(name, DNS_1035_LABEL);
+  });
+
+  it("derives pod DNS names from the StatefulSet, Service, namespace and domain", () => {
+    assert.deepEqual(podDnsNames("db", "db-hl", "data", 2, "example.org"), [
+      "db-0.db-hl.data.svc.example.org",
+      "db-1.db-hl.data.svc.example.org",
+    ]);
+  });
+
+  it("names claims as the StatefulSet controller does", () => {
+    assert.equal(claimName("data", "db", 2), "data-db-2");
+  });
+
+  it("selects pods only by labels that never change", () => {
+    const labels = workloadLabels("redis", "cache", "cache");
+    assert.deepEqual(selectorLabels(labels), {
+      "app.kubernetes.io/name": "redis",
+      "app.kubernetes.io/instance": "cache",
+    });
+  });
+});
+
+describe("quantities", () => {
+  it("parses binary and decimal byte quantities", () => {
+    assert.equal(parseBytes("1Ki"), 1024);
+    assert.equal(parseBytes("1k"), 1000);
+    assert.equal(mebibytes("2Gi"), 2048);
+    assert.equal(mebibytes("1.5Gi"), 1536);
+  });
+  it("refuses what Kubernetes would refuse", () => {
+    for (const bad of ["10GB", "ten", "-1Gi", "1 Gi", ""])
+      assert.equal(parseBytes(bad), undefined, bad);
+  });
+});

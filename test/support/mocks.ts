@@ -1,0 +1,164 @@
+// Plays the Pulumi engine for the program: Pulumi mocks, plus a recorder of every registration with
+// what the engine would see of it (type, name, URN, parent, inputs as sent on the wire, options).
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
+
+// Internal to @pulumi/pulumi (marked @internal, so absent from its typings): resolves when every
+// registration in flight has been answered.
+const settings = runtimeSettings as unknown as { waitForRPCs(): Promise<void> };
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** The parent's URN ("" for the stack itself). */
+  parent: string;
+  custom: boolean;
+  /** Inputs with secrets unwrapped, as a program sees them. */
+  inputs: Record<string, unknown>;
+  /** Inputs as serialized for the engine: secrets wrapped in Pulumi's secret signature. */
+  wire: Record<string, unknown>;
+  options: {
+    provider: string;
+    dependsOn: string[];
+    protect: boolean;
+    deleteBeforeReplace: boolean;
+    customTimeouts?: { create: string; update: string; delete: string };
+  };
+}
+
+/** The signature key and value Pulumi wraps a secret in on the wire. */
+export const SECRET_SIG = {
+  key: "4dabf18193072939515e22adb298388d",
+  value: "1b47061264138c4ac30d75fd1eb44270",
+};
+
+let recorded: RecordedResource[] = [];
+let patched = false;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the monitor speaks protobuf objects */
+function patchMonitor(): void {
+  if (patched) return;
+  patched = true;
+  const original = MockMonitor.prototype.registerResource;
+  MockMonitor.prototype.registerResource = function (req: any, callback: any) {
+    const wire = req.getObject()?.toJavaScript() ?? {};
+    return original.call(this, req, (err: any, response: any) => {
+      if (!err && response) {
+        const timeouts = req.getCustomtimeouts();
+        recorded.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: response.getUrn(),
+          parent: req.getParent(),
+          custom: req.getCustom(),
+          inputs: unwrapSecrets(wire) as Record<string, unknown>,
+          wire,
+          options: {
+            provider: req.getProvider(),
+            dependsOn: req.getDependenciesList(),
+            protect: req.getProtect(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            customTimeouts: timeouts
+              ? {
+                  create: timeouts.getCreate(),
+                  update: timeouts.getUpdate(),
+                  delete: timeouts.getDelete(),
+                }
+              : undefined,
+          },
+        });
+      }
+      callback(err, response);
+    });
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Replaces every secret-wrapped value with its plain value. */
+export function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG.key] === SECRET_SIG.value) return unwrapSecrets(obj.value);
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+/** True when the wire value is a Pulumi secret. */
+export function isWireSecret(value: unknown): boolean {
+  return (
+    !!value &&
+    typeof value === "object" &&
+    (value as Record<string, unknown>)[SECRET_SIG.key] === SECRET_SIG.value
+  );
+}
+
+/** Mock state for a new resource: its inputs, plus what a provider would compute. */
+function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+  if (args.type === "random:index/randomPassword:RandomPassword") {
+    return { ...args.inputs, result: `generated-${args.name}`, bcryptHash: "hash" };
+  }
+  return args.inputs;
+}
+
+/**
+ * Installs the mocks and clears the record. Call before importing or constructing anything that
+ * registers resources.
+ */
+export async function setupMocks(
+  options: {
+    project?: string;
+    stack?: string;
+    preview?: boolean;
+    config?: Record<string, string>;
+  } = {},
+): Promise<void> {
+  patchMonitor();
+  recorded = [];
+  if (options.config) {
+    pulumi.runtime.setAllConfig(options.config);
+  }
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args) }),
+      call: (args) => args.inputs,
+    },
+    options.project ?? "stateful",
+    options.stack ?? "test",
+    options.preview ?? false,
+  );
+}
+
+/** Waits until every registration in flight has completed, then returns what was registered. */
+export async function registered(): Promise<RecordedResource[]> {
+  await settings.waitForRPCs();
+  return [...recorded];
+}
+
+/** The value of an Output, for assertions. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
+  return pulumi.isSecret(output);
+}
+
+/** The one recorded resource of a type (and optional Kubernetes kind-independent name), or a throw. */
+export function only(
+  resources: RecordedResource[],
+  type: string,
+  predicate: (r: RecordedResource) => boolean = () => true,
+): RecordedResource {
+  const found = resources.filter((r) => r.type === type && predicate(r));
+  if (found.length !== 1) {
+    throw new Error(
+      `expected exactly one ${type}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`,
+    );
+  }
+  return found[0];
+}

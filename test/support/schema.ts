@@ -1,0 +1,34 @@
+// Validates rendered Kubernetes objects against the Kubernetes OpenAPI schema (kubernetes-models).
+
+interface Validatable {
+  validate(): void;
+}
+type ModelClass = new (data: Record<string, unknown>) => Validatable;
+
+/** The kubernetes-models class for an object's apiVersion and kind, or a throw naming them. */
+export function modelFor(apiVersion: string, kind: string): ModelClass {
+  let group: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    group = require(`kubernetes-models/${apiVersion}`);
+  } catch {
+    throw new Error(`no schema for apiVersion ${apiVersion}`);
+  }
+  const model = group[kind];
+  if (typeof model !== "function") throw new Error(`no schema for ${apiVersion} ${kind}`);
+  return model as ModelClass;
+}
+
+/** Throws with the object's kind, name and the schema's complaint when the object is invalid. */
+export function validateObject(obj: Record<string, unknown>): void {
+  const { apiVersion, kind } = obj as { apiVersion?: string; kind?: string };
+  if (!apiVersion || !kind)
+    throw new Error(`object has no apiVersion/kind: ${JSON.stringify(obj)}`);
+  const Model = modelFor(apiVersion, kind);
+  const name = (obj.metadata as { name?: string } | undefined)?.name;
+  try {
+    new Model(obj).validate();
+  } catch (err) {
+    throw new Error(`${kind} ${name}: ${(err as Error).message}`, { cause: err });
+  }
+}
