@@ -83,7 +83,9 @@ export function deployStack(config: StackConfig, opts: { provider?: k8s.Provider
             labels: { ...ns.labels, ...RESTRICTED_NAMESPACE_LABELS },
           },
         },
-        { provider },
+        // Deleting a namespace deletes every claim in it, Retain or not: `pulumi destroy` leaves
+        // namespaces in place so that nothing is lost by default.
+        { provider, retainOnDelete: true },
       ),
     );
   }
