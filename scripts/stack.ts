@@ -71,6 +71,8 @@ async function pulumiCli(): Promise<PulumiCommand> {
 async function main(): Promise<void> {
   const inv = parseInvocation(process.argv.slice(2));
   const env: Record<string, string> = {
+    // `npm run build` has type-checked the program already: ts-node only transpiles.
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     PULUMI_BACKEND_URL:
       process.env.PULUMI_BACKEND_URL ?? `file://${path.join(ROOT, ".pulumi-state")}`,
   };

@@ -117,6 +117,7 @@ describe("end to end on a real cluster", function () {
     const env = {
       PULUMI_BACKEND_URL: `file://${tmp}`,
       PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+      PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     };
     const ws = await workspace(tmp, ROOT, env);
     stack = await Stack.create(`e2e-${suffix}`, ws);
