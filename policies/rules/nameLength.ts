@@ -1,0 +1,56 @@
+// statefulset-name-length: the StatefulSet's name is the prefix of every pod name, pod hostname,
+// the controller-revision-hash label and every claim name; a name that fits the StatefulSet can
+// still break them.
+import { Field } from "./fields";
+import { violation } from "./findings";
+import { replicasOf } from "./objects";
+import type { Finding, Rule } from "./types";
+
+/** Label values are at most 63 characters: `<name>-<10-char hash>` leaves 52 for the name. */
+export const MAX_STATEFULSET_NAME = 52;
+/** A claim name is a DNS subdomain: at most 253 characters. */
+export const MAX_CLAIM_NAME = 253;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export const nameLength: Rule = {
+  name: "statefulset-name-length",
+  description:
+    "A StatefulSet's name must be a DNS label of at most 52 characters, so that pod hostnames and the controller-revision-hash label (<name>-<hash>) stay valid, and every claim name <template>-<name>-<ordinal> must stay within 253 characters.",
+  level: "mandatory",
+  scope: "resource",
+  config: {},
+  check(sts) {
+    const name = Field.root(sts).at("metadata").at("name").str();
+    if (!name) return [];
+    const out: Finding[] = [];
+    if (name.length > MAX_STATEFULSET_NAME) {
+      out.push(
+        violation(
+          `metadata.name "${name}" is ${name.length} characters: shorten it to at most ${MAX_STATEFULSET_NAME} so the controller-revision-hash label (<name>-<10-char hash>) stays within 63`,
+        ),
+      );
+    } else if (!DNS_LABEL.test(name)) {
+      out.push(
+        violation(
+          `metadata.name "${name}" is not a DNS label (lower-case letters, digits and '-'): pod hostnames <name>-<ordinal> must be DNS labels; rename it`,
+        ),
+      );
+    }
+    const spec = Field.root(sts).at("spec");
+    const start = spec.at("ordinals").at("start").num() ?? 0;
+    const lastOrdinal = Math.max(0, start + replicasOf(sts) - 1);
+    for (const template of spec.at("volumeClaimTemplates").items()) {
+      const tname = template.at("metadata").at("name").str();
+      if (!tname) continue;
+      const claim = `${tname}-${name}-${lastOrdinal}`;
+      if (claim.length > MAX_CLAIM_NAME) {
+        out.push(
+          violation(
+            `${template.path} ("${tname}") makes claim names of ${claim.length} characters (${tname}-${name}-${lastOrdinal}): shorten the template or StatefulSet name to keep them within ${MAX_CLAIM_NAME}`,
+          ),
+        );
+      }
+    }
+    return out;
+  },
+};

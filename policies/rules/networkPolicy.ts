@@ -1,0 +1,41 @@
+// statefulset-network-policy: a database reachable from every pod in the cluster is one compromised
+// pod away from its data. Some NetworkPolicy must select the pods for Ingress.
+import { Field } from "./fields";
+import { violation } from "./findings";
+import { podLabels, statefulSetNamespace } from "./objects";
+import type { KubeObject, Rule } from "./types";
+import { UnknownValueError } from "./unknown";
+
+/** Ingress is restricted unless policyTypes is set and leaves it out. */
+function restrictsIngress(np: KubeObject): boolean | "unknown" {
+  try {
+    const types = Field.root(np).at("spec").at("policyTypes");
+    return !types.isSet() || types.strings().includes("Ingress");
+  } catch (e) {
+    if (e instanceof UnknownValueError) return "unknown";
+    throw e;
+  }
+}
+
+export const networkPolicy: Rule = {
+  name: "statefulset-network-policy",
+  description:
+    "Some NetworkPolicy in the StatefulSet's namespace must select its pods for Ingress (podSelector matching the pod template labels, or empty), so only the clients and peers it allows can reach them.",
+  level: "advisory",
+  scope: "stack",
+  config: {},
+  check(sts, ctx) {
+    const namespace = statefulSetNamespace(sts);
+    const { matches, uncertain } = ctx.stack.networkPolicies(namespace, podLabels(sts));
+    const verdicts = matches.map(restrictsIngress);
+    if (verdicts.includes(true)) return [];
+    if (uncertain || verdicts.includes("unknown")) {
+      throw new UnknownValueError(`NetworkPolicies in namespace "${namespace}"`);
+    }
+    return [
+      violation(
+        `no NetworkPolicy in namespace "${namespace}" selects the pods for Ingress: add one whose podSelector matches spec.template.metadata.labels and allows only the clients and peers that need the ports`,
+      ),
+    ];
+  },
+};

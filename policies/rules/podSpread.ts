@@ -1,0 +1,42 @@
+// statefulset-pod-spread: replicas exist to survive the loss of a node; without anti-affinity or
+// a topology spread constraint the scheduler may put them all on one.
+import { Field } from "./fields";
+import { violation } from "./findings";
+import { podLabels, podSpec, replicasOf } from "./objects";
+import { readSelector, selects } from "./selectors";
+import type { Rule } from "./types";
+
+function selectsPods(term: Field, labels: Record<string, string>): boolean {
+  const selector = readSelector(term.at("labelSelector"));
+  return selector !== undefined && selects(selector, labels);
+}
+
+export const podSpread: Rule = {
+  name: "statefulset-pod-spread",
+  description:
+    "A StatefulSet with more than one replica should spread its pods: a podAntiAffinity term (required or preferred) or a topologySpreadConstraint whose labelSelector matches its own pod labels.",
+  level: "advisory",
+  scope: "resource",
+  config: {},
+  check(sts) {
+    const replicas = replicasOf(sts);
+    if (replicas <= 1) return [];
+    const labels = podLabels(sts);
+    const spec = podSpec(sts);
+    const anti = spec.at("affinity").at("podAntiAffinity");
+    const terms = [
+      ...anti.at("requiredDuringSchedulingIgnoredDuringExecution").items(),
+      ...anti
+        .at("preferredDuringSchedulingIgnoredDuringExecution")
+        .items()
+        .map((p) => p.at("podAffinityTerm")),
+      ...spec.at("topologySpreadConstraints").items(),
+    ];
+    if (terms.some((t) => selectsPods(t, labels))) return [];
+    return [
+      violation(
+        `spec.replicas is ${replicas} but nothing spreads the pods: add spec.template.spec.affinity.podAntiAffinity or topologySpreadConstraints with a labelSelector matching spec.template.metadata.labels, so one node failure cannot take every replica`,
+      ),
+    ];
+  },
+};

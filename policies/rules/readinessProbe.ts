@@ -1,0 +1,85 @@
+// statefulset-readiness-probe: an ordered rollout waits for each pod to be ready before the next; a
+// missing probe makes "ready" meaningless and a probe that can never succeed stalls the rollout.
+import { Field } from "./fields";
+import { guarded, violation } from "./findings";
+import { containersOf } from "./objects";
+import type { Finding, Rule } from "./types";
+
+/** Kubernetes defaults, applied by the API server to an unset or zero value. */
+export const PROBE_DEFAULTS = { timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 };
+
+const HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"];
+
+function setting(probe: Field, key: keyof typeof PROBE_DEFAULTS): { value: number; text: string } {
+  const n = probe.at(key).num();
+  if (n === undefined || n === 0) {
+    return { value: PROBE_DEFAULTS[key], text: `${PROBE_DEFAULTS[key]} by default` };
+  }
+  return { value: n, text: String(n) };
+}
+
+export const readinessProbe: Rule = {
+  name: "statefulset-readiness-probe",
+  description:
+    "Every container of a StatefulSet's pod template needs a readinessProbe with a handler, timeoutSeconds below periodSeconds, a failureThreshold of at least 1 and named ports the container declares: a probe that can never succeed stalls an ordered rollout.",
+  level: "mandatory",
+  scope: "resource",
+  config: {},
+  check(sts) {
+    const out: Finding[] = [];
+    for (const c of containersOf(sts, { init: false })) {
+      guarded(out, () => {
+        const probe = c.field.at("readinessProbe");
+        if (!probe.isSet()) {
+          out.push(
+            violation(
+              `${c.label} has no readinessProbe: add one (httpGet, tcpSocket, exec or grpc) so rollouts and the Service only count pods that can serve`,
+            ),
+          );
+          return;
+        }
+        const handlers = HANDLERS.filter((h) => probe.at(h).isSet());
+        if (handlers.length === 0) {
+          out.push(
+            violation(
+              `${c.label} readinessProbe has no handler: set one of httpGet, tcpSocket, exec or grpc`,
+            ),
+          );
+        }
+        const timeout = setting(probe, "timeoutSeconds");
+        const period = setting(probe, "periodSeconds");
+        if (timeout.value >= period.value) {
+          out.push(
+            violation(
+              `${c.label} readinessProbe.timeoutSeconds (${timeout.text}) is not below periodSeconds (${period.text}): lower timeoutSeconds or raise periodSeconds`,
+            ),
+          );
+        }
+        const failure = setting(probe, "failureThreshold");
+        if (failure.value < 1) {
+          out.push(
+            violation(
+              `${c.label} readinessProbe.failureThreshold (${failure.text}) is below 1: set it to at least 1 (Kubernetes defaults to 3)`,
+            ),
+          );
+        }
+        const declared = new Set<string>();
+        for (const p of c.field.at("ports").items()) {
+          const name = p.at("name").str();
+          if (name) declared.add(name);
+        }
+        for (const h of ["httpGet", "tcpSocket"]) {
+          const port = probe.at(h).at("port").str();
+          if (port !== undefined && !declared.has(port)) {
+            out.push(
+              violation(
+                `${c.label} readinessProbe.${h}.port names port "${port}", which the container does not declare in ports: add a containerPort named "${port}" or use the port number`,
+              ),
+            );
+          }
+        }
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,211 @@
+// Every object of a stack (or of a set of manifest files), indexed once so that stack rules look up
+// the Service, PodDisruptionBudgets and NetworkPolicies of a StatefulSet without scanning all
+// objects per StatefulSet. Selector-based lookups index each selector under its rarest
+// `key=value` pair in its namespace, so a lookup costs the pod's label count plus the few
+// candidates that share that pair.
+import { Field } from "./fields";
+import { kindOf, namespaceOf, nameOf } from "./objects";
+import { LabelSelector, mapSelector, readSelector, selects } from "./selectors";
+import type { KubeObject } from "./types";
+import { UnknownValueError } from "./unknown";
+
+/** A lookup result: `uncertain` says an unknown value might have changed the answer. */
+export interface Lookup<T> {
+  matches: T[];
+  uncertain: boolean;
+}
+
+interface Entry<T> {
+  selector: LabelSelector | "unknown";
+  item: T;
+}
+
+const PAIR_SEP = "\u0000";
+
+class NamespaceBucket<T> {
+  readonly entries: Entry<T>[] = [];
+  private byPair?: Map<string, Entry<T>[]>;
+  private scan: Entry<T>[] = [];
+  private unknownSelectors = 0;
+
+  private build(): Map<string, Entry<T>[]> {
+    const counts = new Map<string, number>();
+    for (const e of this.entries) {
+      if (e.selector === "unknown") continue;
+      for (const [k, v] of Object.entries(e.selector.matchLabels)) {
+        const pair = k + PAIR_SEP + v;
+        counts.set(pair, (counts.get(pair) ?? 0) + 1);
+      }
+    }
+    const byPair = new Map<string, Entry<T>[]>();
+    for (const e of this.entries) {
+      if (e.selector === "unknown") {
+        this.unknownSelectors++;
+        continue;
+      }
+      let rarest: string | undefined;
+      for (const [k, v] of Object.entries(e.selector.matchLabels)) {
+        const pair = k + PAIR_SEP + v;
+        if (rarest === undefined || (counts.get(pair) ?? 0) < (counts.get(rarest) ?? 0)) {
+          rarest = pair;
+        }
+      }
+      if (rarest === undefined) {
+        this.scan.push(e);
+      } else {
+        const list = byPair.get(rarest);
+        if (list) list.push(e);
+        else byPair.set(rarest, [e]);
+      }
+    }
+    this.byPair = byPair;
+    return byPair;
+  }
+
+  match(labels: Record<string, string>): Lookup<T> {
+    const byPair = this.byPair ?? this.build();
+    const matches: T[] = [];
+    for (const k of Object.keys(labels)) {
+      const candidates = byPair.get(k + PAIR_SEP + labels[k]);
+      if (!candidates) continue;
+      for (const e of candidates) {
+        if (e.selector !== "unknown" && selects(e.selector, labels)) matches.push(e.item);
+      }
+    }
+    for (const e of this.scan) {
+      if (e.selector !== "unknown" && selects(e.selector, labels)) matches.push(e.item);
+    }
+    return { matches, uncertain: this.unknownSelectors > 0 };
+  }
+}
+
+/** Objects found by a label selector, per namespace. */
+export class SelectorIndex<T> {
+  private readonly buckets = new Map<string, NamespaceBucket<T>>();
+  private readonly unknownNamespace: Entry<T>[] = [];
+
+  /** `namespace` undefined: unknown during preview. */
+  add(namespace: string | undefined, selector: LabelSelector | "unknown", item: T): void {
+    const entry = { selector, item };
+    if (namespace === undefined) {
+      this.unknownNamespace.push(entry);
+      return;
+    }
+    let bucket = this.buckets.get(namespace);
+    if (!bucket) {
+      bucket = new NamespaceBucket<T>();
+      this.buckets.set(namespace, bucket);
+    }
+    bucket.entries.push(entry);
+  }
+
+  match(namespace: string, labels: Record<string, string>): Lookup<T> {
+    const bucket = this.buckets.get(namespace);
+    const result = bucket ? bucket.match(labels) : { matches: [], uncertain: false };
+    if (!result.uncertain) {
+      result.uncertain = this.unknownNamespace.some(
+        (e) => e.selector === "unknown" || selects(e.selector, labels),
+      );
+    }
+    return result;
+  }
+}
+
+function tryRead<T>(read: () => T): T | "unknown" {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof UnknownValueError) return "unknown";
+    throw e;
+  }
+}
+
+/** Services by namespace and name. */
+class ServiceIndex {
+  private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  private readonly unnamed = new Set<string>();
+  private readonly unknownNamespaceNames = new Set<string>();
+  private unknownNamespaceUnnamed = false;
+
+  add(obj: KubeObject): void {
+    const ns = namespaceOf(obj);
+    const name = nameOf(obj);
+    if (ns === undefined) {
+      if (name === undefined) this.unknownNamespaceUnnamed = true;
+      else this.unknownNamespaceNames.add(name);
+      return;
+    }
+    if (name === undefined) {
+      this.unnamed.add(ns);
+      return;
+    }
+    let names = this.byNamespace.get(ns);
+    if (!names) {
+      names = new Map();
+      this.byNamespace.set(ns, names);
+    }
+    names.set(name, obj);
+  }
+
+  get(namespace: string, name: string): { service?: KubeObject; uncertain: boolean } {
+    const service = this.byNamespace.get(namespace)?.get(name);
+    if (service) return { service, uncertain: false };
+    const uncertain =
+      this.unnamed.has(namespace) ||
+      this.unknownNamespaceUnnamed ||
+      this.unknownNamespaceNames.has(name);
+    return { uncertain };
+  }
+}
+
+/** The objects of one analysis; each index is built on first use, once. */
+export class StackIndex {
+  private services?: ServiceIndex;
+  private budgets?: SelectorIndex<KubeObject>;
+  private netpols?: SelectorIndex<KubeObject>;
+
+  constructor(readonly objects: readonly KubeObject[]) {}
+
+  static readonly EMPTY = new StackIndex([]);
+
+  private ofKind(kind: string): KubeObject[] {
+    return this.objects.filter((o) => kindOf(o) === kind);
+  }
+
+  /** The Service `name` in `namespace`. */
+  service(namespace: string, name: string): { service?: KubeObject; uncertain: boolean } {
+    if (!this.services) {
+      this.services = new ServiceIndex();
+      for (const s of this.ofKind("Service")) this.services.add(s);
+    }
+    return this.services.get(namespace, name);
+  }
+
+  /** PodDisruptionBudgets whose selector selects pods with these labels (policy/v1 semantics). */
+  disruptionBudgets(namespace: string, labels: Record<string, string>): Lookup<KubeObject> {
+    if (!this.budgets) {
+      const index = new SelectorIndex<KubeObject>();
+      for (const pdb of this.ofKind("PodDisruptionBudget")) {
+        const selector = tryRead(() => readSelector(Field.root(pdb).at("spec").at("selector")));
+        // A budget without a selector selects no pod; an empty selector selects every pod.
+        if (selector === undefined) continue;
+        index.add(namespaceOf(pdb), selector, pdb);
+      }
+      this.budgets = index;
+    }
+    return this.budgets.match(namespace, labels);
+  }
+
+  /** NetworkPolicies whose podSelector selects pods with these labels (empty: every pod). */
+  networkPolicies(namespace: string, labels: Record<string, string>): Lookup<KubeObject> {
+    if (!this.netpols) {
+      const index = new SelectorIndex<KubeObject>();
+      for (const np of this.ofKind("NetworkPolicy")) {
+        const selector = tryRead(() => readSelector(Field.root(np).at("spec").at("podSelector")));
+        index.add(namespaceOf(np), selector ?? mapSelector({}), np);
+      }
+      this.netpols = index;
+    }
+    return this.netpols.match(namespace, labels);
+  }
+}

@@ -1,0 +1,76 @@
+// The shapes every rule shares. Rules are pure functions over plain Kubernetes objects: nothing here
+// (or anywhere under rules/) imports Pulumi, so the same rules run in the policy pack, in the
+// manifest checker and in unit tests.
+import type { StackIndex } from "./stackIndex";
+
+/** A Kubernetes object as read from a manifest or from Pulumi props: any shape, possibly malformed. */
+export type KubeObject = Record<string, unknown>;
+
+/** Where a finding points: the object a rule inspected. A missing namespace is `default`. */
+export interface ObjectRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * What a rule reports. A `violation` is reported at the rule's enforcement level; a `note` is always
+ * advisory (a check that could not run, an exemption applied or ignored).
+ */
+export interface Finding {
+  type: "violation" | "note";
+  message: string;
+}
+
+/** The enforcement levels a rule can declare as its default. */
+export type RuleLevel = "mandatory" | "advisory";
+
+/** A JSON Schema fragment, as Pulumi's policy config schema accepts it (kept free of Pulumi types). */
+export interface JsonSchema {
+  type?: "string" | "number" | "integer" | "boolean" | "object" | "array";
+  description?: string;
+  enum?: (string | number | boolean)[];
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  minimum?: number;
+  minLength?: number;
+  default?: unknown;
+}
+
+/** A per-rule exemption given in policy config. */
+export interface ConfigExemption {
+  /** @default "default" */
+  namespace?: string;
+  name: string;
+  /** Why the object may break the rule; an exemption without a reason is not applied. */
+  reason?: string;
+}
+
+/** Config every rule accepts. */
+export interface CommonRuleConfig {
+  exempt?: ConfigExemption[];
+}
+
+export interface RuleContext<C> {
+  /** The rule's config properties (never the enforcement level). Malformed values are ignored. */
+  config: C & CommonRuleConfig;
+  /** Every object of the stack or the manifest files, indexed once per analysis. */
+  stack: StackIndex;
+}
+
+export interface Rule<C = Record<string, unknown>> {
+  /** Kebab-case, unique in the pack. */
+  name: string;
+  /** One sentence that says what is required and how to fix it. */
+  description: string;
+  /** The default enforcement level. */
+  level: RuleLevel;
+  /** `stack` rules need other objects (Services, budgets, NetworkPolicies) from the stack index. */
+  scope: "resource" | "stack";
+  /** The rule's own config properties (the shared `exempt` list is added by the pack). */
+  config: Record<string, JsonSchema>;
+  /** Inspects one StatefulSet. May throw UnknownValueError; must not throw anything else. */
+  check(statefulSet: KubeObject, ctx: RuleContext<C>): Finding[];
+}

@@ -1,0 +1,157 @@
+// Runs rules over objects: the unknown-value guard, exemptions and enforcement levels. Shared by
+// the Pulumi adapter (one rule per policy) and the manifest checker (every rule over every file).
+// Pure: no Pulumi import.
+import type { ResolvedPolicyConfig } from "./config";
+import { guarded, note } from "./rules/findings";
+import { Field, isRecord } from "./rules/fields";
+import { kindOf, refOf } from "./rules/objects";
+import { StackIndex } from "./rules/stackIndex";
+import type { Finding, KubeObject, Rule } from "./rules/types";
+
+/** `policies.stateful.dev/exempt: "<rule>[,<rule>...]"` on a StatefulSet exempts it from those rules. */
+export const EXEMPT_ANNOTATION = "policies.stateful.dev/exempt";
+/** Why the object is exempt; an exemption without it is not applied. */
+export const EXEMPT_REASON_ANNOTATION = "policies.stateful.dev/exempt-reason";
+
+/** One reported finding, as the CLI prints it. */
+export interface Result {
+  rule: string;
+  level: "mandatory" | "advisory";
+  kind: string;
+  namespace: string;
+  name: string;
+  message: string;
+}
+
+interface Exemption {
+  source: string;
+  reason?: string;
+  /** How to give the missing reason. */
+  fix: string;
+}
+
+function annotationExemption(rule: string, sts: KubeObject, out: Finding[]): Exemption | undefined {
+  let exemption: Exemption | undefined;
+  guarded(out, () => {
+    const annotations = Field.root(sts).at("metadata").at("annotations");
+    const list = annotations.at(EXEMPT_ANNOTATION).str();
+    if (list === undefined) return;
+    const rules = list.split(",").map((r) => r.trim());
+    if (!rules.includes(rule)) return;
+    const reason = annotations.at(EXEMPT_REASON_ANNOTATION).str()?.trim();
+    exemption = {
+      source: `annotation ${EXEMPT_ANNOTATION}`,
+      reason: reason || undefined,
+      fix: `set the annotation ${EXEMPT_REASON_ANNOTATION}`,
+    };
+  });
+  return exemption;
+}
+
+function configExemption(
+  config: Record<string, unknown>,
+  ref: { namespace: string; name: string },
+): Exemption | undefined {
+  const list = Array.isArray(config.exempt) ? config.exempt : [];
+  for (const entry of list) {
+    if (!isRecord(entry) || entry.name !== ref.name) continue;
+    const ns =
+      typeof entry.namespace === "string" && entry.namespace !== "" ? entry.namespace : "default";
+    if (ns !== ref.namespace) continue;
+    const reason = typeof entry.reason === "string" ? entry.reason.trim() : "";
+    return {
+      source: "the policy config's exempt list",
+      reason: reason || undefined,
+      fix: "give the exempt entry a reason",
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Runs one rule on one StatefulSet. Never throws: an unknown value becomes a note, and so does an
+ * unexpected error (so one malformed object cannot stop a preview). An exemption with a reason turns
+ * violations into notes naming the reason; one without a reason is reported and not applied.
+ */
+export function evaluateRule(
+  rule: Rule<never>,
+  sts: KubeObject,
+  config: Record<string, unknown>,
+  stack: StackIndex = StackIndex.EMPTY,
+): Finding[] {
+  const findings: Finding[] = [];
+  try {
+    guarded(findings, () => {
+      findings.push(...rule.check(sts, { config: config as never, stack }));
+    });
+  } catch (e) {
+    findings.push(
+      note(
+        `could not check: the rule failed on this object (${e instanceof Error ? e.message : String(e)})`,
+      ),
+    );
+  }
+  const extra: Finding[] = [];
+  const exemption =
+    annotationExemption(rule.name, sts, extra) ?? configExemption(config, refOf(sts));
+  if (!exemption) return [...findings, ...extra];
+  if (!exemption.reason) {
+    return [
+      ...findings,
+      ...extra,
+      note(
+        `exemption ignored: ${exemption.source} names ${rule.name} but gives no reason; ${exemption.fix} to apply it`,
+      ),
+    ];
+  }
+  const reason = JSON.stringify(exemption.reason);
+  return [
+    ...findings.map((f) =>
+      f.type === "violation"
+        ? note(`exempt by ${exemption.source} (reason: ${reason}): ${f.message}`)
+        : f,
+    ),
+    ...extra,
+  ];
+}
+
+/** The level a finding is reported at, given its rule's configured level. */
+export function levelOf(
+  finding: Finding,
+  level: "advisory" | "mandatory" | "remediate",
+): "advisory" | "mandatory" {
+  if (finding.type === "note") return "advisory";
+  return level === "advisory" ? "advisory" : "mandatory";
+}
+
+export function isStatefulSet(obj: KubeObject): boolean {
+  return kindOf(obj) === "StatefulSet";
+}
+
+/** Every rule over every StatefulSet of `objects`, with `objects` as the stack. */
+export function analyzeObjects(
+  objects: readonly KubeObject[],
+  rules: readonly Rule<never>[],
+  config: Record<string, ResolvedPolicyConfig>,
+): Result[] {
+  const stack = new StackIndex(objects);
+  const results: Result[] = [];
+  for (const obj of objects) {
+    if (!isStatefulSet(obj)) continue;
+    const ref = refOf(obj);
+    for (const rule of rules) {
+      const c = config[rule.name] ?? { enforcementLevel: rule.level, properties: {} };
+      if (c.enforcementLevel === "disabled") continue;
+      const configured = c.enforcementLevel;
+      for (const finding of evaluateRule(rule, obj, c.properties, stack)) {
+        results.push({
+          rule: rule.name,
+          level: levelOf(finding, configured),
+          ...ref,
+          message: finding.message,
+        });
+      }
+    }
+  }
+  return results;
+}
