@@ -2,7 +2,7 @@
 // resource exists: a config is either one typed object or an error that names the key, the value
 // given and what is allowed.
 import { z } from "zod";
-import { DEFAULTS, WorkloadKind } from "./defaults";
+import { DEFAULTS, POSTGRES_DEFAULTS, WorkloadKind } from "./defaults";
 import { DNS_1035_LABEL, DNS_1123_LABEL, MAX_STATEFULSET_NAME } from "./names";
 import { BYTES_PATTERN, CPU_PATTERN, mebibytes } from "./quantity";
 
@@ -280,8 +280,6 @@ function crossFieldChecks(config: RawConfig, ctx: z.RefinementCtx): void {
 type Issue = (path: (string | number)[], message: string, input: unknown) => void;
 
 function checkWorkload(w: RawWorkload, stackStorageClass: string | undefined, issue: Issue): void {
-  const d = DEFAULTS[w.kind];
-  const replicas = w.replicas ?? d.replicas;
   if (!w.storage?.className && !stackStorageClass) {
     issue(
       ["storage", "className"],
@@ -289,6 +287,72 @@ function checkWorkload(w: RawWorkload, stackStorageClass: string | undefined, is
       undefined,
     );
   }
+  for (const p of workloadProblems(w)) issue(p.path, p.message, p.input);
+}
+
+/**
+ * What the kind-specific checks read of a workload: the same fields whether they come from a stack
+ * file or from a program that constructs a component directly.
+ */
+export interface WorkloadCheckInput {
+  kind: WorkloadKind;
+  replicas?: number;
+  updatePartition?: number;
+  podManagementPolicy?: "OrderedReady" | "Parallel";
+  resources?: {
+    requests: { cpu: string; memory: string };
+    limits?: { cpu?: string; memory?: string };
+  };
+  seeds?: number;
+  heap?: { max: string; newGen: string };
+  user?: string;
+}
+
+/** One bad value: where it is (relative to the workload), what it was and what is allowed. */
+export interface WorkloadProblem {
+  path: (string | number)[];
+  message: string;
+  input: unknown;
+}
+
+const QUANTITY_HINT = "must be a quantity such as 512Mi or 10Gi";
+
+/**
+ * What the schema checks of single values and a direct caller could still get wrong (a stack file
+ * never reaches the cross-field checks with these, the schema has refused them).
+ */
+function shapeProblems(w: WorkloadCheckInput): WorkloadProblem[] {
+  const problems: WorkloadProblem[] = [];
+  const quantity = (path: string[], value: string | undefined) => {
+    if (value !== undefined && mebibytes(value) === undefined) {
+      problems.push({ path, message: QUANTITY_HINT, input: value });
+    }
+  };
+  quantity(["resources", "requests", "memory"], w.resources?.requests.memory);
+  quantity(["resources", "limits", "memory"], w.resources?.limits?.memory);
+  if (w.seeds !== undefined && (!Number.isInteger(w.seeds) || w.seeds < 1)) {
+    problems.push({
+      path: ["seeds"],
+      message: "must be a whole number of at least 1",
+      input: w.seeds,
+    });
+  }
+  quantity(["heap", "max"], w.heap?.max);
+  quantity(["heap", "newGen"], w.heap?.newGen);
+  return problems;
+}
+
+/**
+ * The checks that span a workload's fields (seeds within replicas, heap within memory, ordered
+ * start for databases that need it); values the schema refuses (an unparsable quantity) are skipped. The one copy of these rules: the stack-config schema reports
+ * them per key, and each component throws them for callers that skip the stack config.
+ */
+export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
+  const problems: WorkloadProblem[] = [];
+  const issue = (path: (string | number)[], message: string, input: unknown) =>
+    problems.push({ path, message, input });
+  const d = DEFAULTS[w.kind];
+  const replicas = w.replicas ?? d.replicas;
   if (w.updatePartition !== undefined && w.updatePartition > replicas) {
     issue(
       ["updatePartition"],
@@ -298,7 +362,14 @@ function checkWorkload(w: RawWorkload, stackStorageClass: string | undefined, is
   }
   const requests = w.resources?.requests ?? d.resources.requests;
   const limit = w.resources?.limits?.memory;
-  if (limit !== undefined && mebibytes(limit)! < mebibytes(requests.memory)!) {
+  const requestMiB = mebibytes(requests.memory);
+  const limitMiB = limit === undefined ? undefined : mebibytes(limit);
+  if (
+    limitMiB !== undefined &&
+    requestMiB !== undefined &&
+    limit !== undefined &&
+    limitMiB < requestMiB
+  ) {
     issue(
       ["resources", "limits", "memory"],
       `must be at least the memory request (${requests.memory})`,
@@ -318,6 +389,16 @@ function checkWorkload(w: RawWorkload, stackStorageClass: string | undefined, is
       );
     }
   }
+  if (w.kind === "postgres" && w.user !== undefined) {
+    const reserved = ["postgres", POSTGRES_DEFAULTS.replicationUser];
+    if (reserved.includes(w.user)) {
+      issue(
+        ["user"],
+        `must not be ${reserved.join(" or ")}: those are the superuser and the replication role`,
+        w.user,
+      );
+    }
+  }
   if (w.kind === "cassandra") {
     if (w.seeds !== undefined && w.seeds > replicas) {
       issue(
@@ -326,32 +407,48 @@ function checkWorkload(w: RawWorkload, stackStorageClass: string | undefined, is
         w.seeds,
       );
     }
-    const memory = mebibytes(limit ?? requests.memory)!;
-    if (memory < 1024) {
+    const memoryText = limit ?? requests.memory;
+    const memory = limit !== undefined ? limitMiB : requestMiB;
+    if (memory !== undefined && memory < 1024) {
       issue(
         ["resources", limit ? "limits" : "requests", "memory"],
         "must be at least 1Gi for Cassandra: the JVM heap and off-heap memory need it",
-        limit ?? requests.memory,
+        memoryText,
       );
     }
     if (w.heap) {
-      const max = mebibytes(w.heap.max)!;
-      const newGen = mebibytes(w.heap.newGen)!;
-      if (max < 256) {
+      const max = mebibytes(w.heap.max);
+      const newGen = mebibytes(w.heap.newGen);
+      if (max !== undefined && max < 256) {
         issue(["heap", "max"], "must be at least 256Mi", w.heap.max);
       }
-      if (max > memory * 0.75) {
+      if (max !== undefined && memory !== undefined && max > memory * 0.75) {
         issue(
           ["heap", "max"],
-          `must be at most three quarters of the container memory (${limit ?? requests.memory}), leaving room for off-heap memory`,
+          `must be at most three quarters of the container memory (${memoryText}), leaving room for off-heap memory`,
           w.heap.max,
         );
       }
-      if (newGen >= max) {
+      if (max !== undefined && newGen !== undefined && newGen >= max) {
         issue(["heap", "newGen"], `must be less than heap.max (${w.heap.max})`, w.heap.newGen);
       }
     }
   }
+  return problems;
+}
+
+/**
+ * Throws, naming the component and every bad value, when a component's args break a rule of
+ * workloadProblems. Components call it before registering anything.
+ */
+export function assertValidWorkload(type: string, name: string, w: WorkloadCheckInput): void {
+  const problems = [...shapeProblems(w), ...workloadProblems(w)];
+  if (problems.length === 0) return;
+  const lines = problems.map(
+    (p) =>
+      `${p.path.join(".")}: ${p.input === undefined ? "" : `got ${shown(p.input)}; `}${p.message}`,
+  );
+  throw new Error(`${type} ${name}: ${lines.join("; ")}`);
 }
 
 /** Thrown when a stack config is invalid; `problems` has one line per bad value. */

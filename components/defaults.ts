@@ -71,3 +71,20 @@ export const WORKLOAD_KINDS = Object.keys(DEFAULTS) as WorkloadKind[];
 export const DEFAULT_RETENTION = { whenDeleted: "Retain", whenScaled: "Retain" } as const;
 
 export const DEFAULT_ACCESS_MODES = ["ReadWriteOnce"];
+
+/** PostgreSQL's own defaults: the application database and role, and the streaming-replication role. */
+export const POSTGRES_DEFAULTS = {
+  database: "app",
+  user: "app",
+  replicationUser: "replicator",
+  /** WAL the primary keeps for replicas that fall behind; one further behind must be re-cloned. */
+  walKeepSize: "512MB",
+} as const;
+
+/** Cassandra's own defaults. `seeds` is capped at the replica count. */
+export const CASSANDRA_DEFAULTS = {
+  seeds: 2,
+  clusterName: "stateful",
+  datacenter: "dc1",
+  rack: "rack1",
+} as const;

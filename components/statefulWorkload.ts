@@ -149,6 +149,13 @@ export interface StatefulWorkloadArgs {
    */
   maxUnavailable?: number;
   /**
+   * The workload serves only while a majority of its pods is up (a quorum-replicated store): the
+   * PodDisruptionBudget then never lets a disruption take more than floor((replicas - 1) / 2) pods,
+   * whatever `maxUnavailable` says (a two-pod quorum system gets a budget of 0).
+   * @default false
+   */
+  quorum?: boolean;
+  /**
    * Files for a ConfigMap named `<name>-config`; a checksum of them on the pod template rolls the
    * pods when they change.
    * @default no ConfigMap
@@ -180,6 +187,7 @@ export const WORKLOAD_DEFAULTS = {
   minReadySeconds: 10,
   startupSeconds: 300,
   maxUnavailable: 1,
+  quorum: false,
   clusterDomain: DEFAULT_CLUSTER_DOMAIN,
 } as const;
 
@@ -208,6 +216,19 @@ export function statefulSetTimeouts(args: {
     update: seconds(args.replicas * (perPod + args.terminationGracePeriodSeconds)),
     delete: seconds(args.terminationGracePeriodSeconds),
   };
+}
+
+/**
+ * Pods a voluntary disruption may take at once: the asked number, never all of them, and for a
+ * quorum system never so many that the rest lose their majority.
+ */
+export function podDisruptionAllowance(
+  replicas: number,
+  maxUnavailable: number,
+  quorum: boolean,
+): number {
+  const ceiling = quorum ? Math.floor((replicas - 1) / 2) : replicas - 1;
+  return Math.max(0, Math.min(maxUnavailable, ceiling));
 }
 
 /** Throws, before any resource is registered, on args that cannot make a working workload. */
@@ -464,7 +485,11 @@ export class StatefulWorkload extends pulumi.ComponentResource {
         {
           metadata: metadata(names.podDisruptionBudget),
           spec: {
-            maxUnavailable: Math.min(args.maxUnavailable ?? d.maxUnavailable, args.replicas - 1),
+            maxUnavailable: podDisruptionAllowance(
+              args.replicas,
+              args.maxUnavailable ?? d.maxUnavailable,
+              args.quorum ?? d.quorum,
+            ),
             selector: { matchLabels: selector },
           },
         },
@@ -507,6 +532,16 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       podDnsNames: this.podDnsNames,
     });
   }
+}
+
+/** An env var read from a key of the workload's Secret (`<name>-auth`): the value never enters the pod spec. */
+export function secretEnv(envName: string, secretName: string, key: string) {
+  return { name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+/** An env var from the downward API, such as `metadata.name` or `status.podIP`. */
+export function fieldEnv(envName: string, fieldPath: string) {
+  return { name: envName, valueFrom: { fieldRef: { fieldPath } } };
 }
 
 /** What every workload kind accepts from its caller; each kind's component adds its own fields. */
