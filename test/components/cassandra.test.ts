@@ -1,0 +1,278 @@
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { only, registered, setupMocks, valueOf } from "../support/mocks";
+import { validateObject } from "../support/schema";
+import {
+  Cassandra,
+  CassandraArgs,
+  cassandraHeap,
+  CASSANDRA_READINESS_SCRIPT,
+} from "../../components/cassandra";
+import { DEFAULTS } from "../../components/defaults";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+const STS = "kubernetes:apps/v1:StatefulSet";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+const SVC = "kubernetes:core/v1:Service";
+
+const base: CassandraArgs = { namespace: "data", storage: { className: "standard" } };
+
+async function build(overrides: Partial<CassandraArgs> = {}) {
+  await setupMocks();
+  const ring = new Cassandra("ring", { ...base, ...overrides });
+  const resources = await registered();
+  const sts = only(resources, STS);
+  const pod = (sts.inputs as Obj).spec.template.spec;
+  return {
+    ring,
+    resources,
+    sts,
+    spec: (sts.inputs as Obj).spec,
+    pod,
+    container: pod.containers[0],
+  };
+}
+
+const env = (container: Obj, name: string) => container.env.find((e: Obj) => e.name === name);
+
+describe("Cassandra", () => {
+  it("runs the pinned official image as uid 999, OrderedReady, data on the claim", async () => {
+    const { spec, pod, container } = await build();
+    assert.equal(container.image, DEFAULTS.cassandra.image);
+    assert.doesNotMatch(container.image, /:latest$/);
+    assert.equal(spec.podManagementPolicy, "OrderedReady");
+    assert.equal(spec.replicas, 3);
+    assert.equal(pod.securityContext.runAsUser, 999);
+    assert.deepEqual(container.volumeMounts, [{ name: "data", mountPath: "/var/lib/cassandra" }]);
+    assert.deepEqual(
+      container.ports.map((p: Obj) => [p.name, p.containerPort]),
+      [
+        ["cql", 9042],
+        ["intra-node", 7000],
+      ],
+    );
+  });
+
+  it("computes the seeds from the first pods' stable DNS names", async () => {
+    const five = await build({ replicas: 5, seeds: 3 });
+    const ring = five.ring;
+    let container = five.container;
+    assert.equal(
+      env(container, "CASSANDRA_SEEDS").value,
+      [0, 1, 2].map((i) => `ring-${i}.ring.data.svc.cluster.local`).join(","),
+    );
+    assert.deepEqual(await valueOf(ring.seeds), [
+      "ring-0.ring.data.svc.cluster.local",
+      "ring-1.ring.data.svc.cluster.local",
+      "ring-2.ring.data.svc.cluster.local",
+    ]);
+    ({ container } = await build());
+    assert.equal(
+      env(container, "CASSANDRA_SEEDS").value,
+      "ring-0.ring.data.svc.cluster.local,ring-1.ring.data.svc.cluster.local",
+      "two seeds by default",
+    );
+    ({ container } = await build({ replicas: 1 }));
+    assert.equal(
+      env(container, "CASSANDRA_SEEDS").value,
+      "ring-0.ring.data.svc.cluster.local",
+      "never more seeds than pods",
+    );
+  });
+
+  it("names the cluster, datacenter and rack through the gossiping snitch", async () => {
+    let { container } = await build();
+    const value = (name: string) => env(container, name).value;
+    assert.equal(value("CASSANDRA_ENDPOINT_SNITCH"), "GossipingPropertyFileSnitch");
+    assert.equal(value("CASSANDRA_CLUSTER_NAME"), "stateful");
+    assert.equal(value("CASSANDRA_DC"), "dc1");
+    assert.equal(value("CASSANDRA_RACK"), "rack1");
+    assert.deepEqual(env(container, "POD_IP").valueFrom, {
+      fieldRef: { fieldPath: "status.podIP" },
+    });
+    assert.equal(value("CASSANDRA_LISTEN_ADDRESS"), "$(POD_IP)");
+    ({ container } = await build({ clusterName: "Orders", datacenter: "eu-west", rack: "az1" }));
+    assert.equal(value("CASSANDRA_CLUSTER_NAME"), "Orders");
+    assert.equal(value("CASSANDRA_DC"), "eu-west");
+    assert.equal(value("CASSANDRA_RACK"), "az1");
+  });
+
+  it("sizes the heap by Cassandra's own rule from the memory request, or takes it as given", async () => {
+    assert.deepEqual(cassandraHeap(1024), { maxMiB: 512, newGenMiB: 128 });
+    assert.deepEqual(cassandraHeap(2048), { maxMiB: 1024, newGenMiB: 256 });
+    assert.deepEqual(cassandraHeap(8192), { maxMiB: 2048, newGenMiB: 512 });
+    assert.deepEqual(cassandraHeap(64 * 1024), { maxMiB: 8192, newGenMiB: 2048 });
+    let { container } = await build();
+    assert.equal(env(container, "MAX_HEAP_SIZE").value, "1024M", "2Gi request");
+    assert.equal(env(container, "HEAP_NEWSIZE").value, "256M");
+    ({ container } = await build({
+      resources: { requests: { cpu: "1", memory: "4Gi" } },
+      heap: { max: "3Gi", newGen: "600Mi" },
+    }));
+    assert.equal(env(container, "MAX_HEAP_SIZE").value, "3072M");
+    assert.equal(env(container, "HEAP_NEWSIZE").value, "600M");
+  });
+
+  it("is ready when nodetool reports its own IP Up/Normal", async () => {
+    const { container } = await build();
+    const probe = container.readinessProbe;
+    assert.deepEqual(probe.exec.command, ["sh", "-c", CASSANDRA_READINESS_SCRIPT]);
+    assert.match(CASSANDRA_READINESS_SCRIPT, /^MAX_HEAP_SIZE=128M timeout 10 nodetool status \|/);
+    assert.equal(probe.timeoutSeconds, 11);
+
+    const bin = mkdtempSync(join(tmpdir(), "nodetool-"));
+    const status = [
+      "Datacenter: dc1",
+      "Status=Up/Down",
+      "|/ State=Normal/Leaving/Joining/Moving",
+      "--  Address      Load       Tokens  Owns   Host ID   Rack",
+      "UN  10.0.0.10    1.2 MiB    16      66.7%  aaaa      rack1",
+      "UJ  10.0.0.11    96 KiB     16      ?      bbbb      rack1",
+      "DN  10.0.0.1     1.1 MiB    16      33.3%  cccc      rack1",
+    ].join("\n");
+    writeFileSync(join(bin, "timeout"), '#!/bin/sh\nshift\nexec "$@"\n');
+    writeFileSync(join(bin, "nodetool"), `#!/bin/sh\ncat <<'EOF'\n${status}\nEOF\n`);
+    chmodSync(join(bin, "timeout"), 0o755);
+    chmodSync(join(bin, "nodetool"), 0o755);
+    const ready = (ip: string) => {
+      try {
+        execFileSync("sh", ["-c", CASSANDRA_READINESS_SCRIPT], {
+          env: { PATH: `${bin}:${process.env.PATH}`, POD_IP: ip },
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.equal(ready("10.0.0.10"), true, "up and normal");
+    assert.equal(ready("10.0.0.11"), false, "joining");
+    assert.equal(ready("10.0.0.1"), false, "down; and 10.0.0.1 must not match 10.0.0.10");
+    assert.equal(ready("10.0.0.99"), false, "absent");
+  });
+
+  it("gives a joining node a patient liveness check and the boot a startup budget", async () => {
+    const { container } = await build({ startupSeconds: 900 });
+    const { startupProbe: start, readinessProbe: ready, livenessProbe: live } = container;
+    assert.deepEqual(live.tcpSocket, { port: "intra-node" });
+    assert.ok(
+      live.periodSeconds * live.failureThreshold > ready.periodSeconds * ready.failureThreshold,
+    );
+    assert.deepEqual(start.tcpSocket, { port: "intra-node" });
+    assert.equal(start.periodSeconds * start.failureThreshold, 900);
+  });
+
+  it("drains before it stops, with a grace period long enough for it", async () => {
+    const { container, pod } = await build();
+    assert.deepEqual(container.lifecycle.preStop.exec.command, [
+      "sh",
+      "-c",
+      "MAX_HEAP_SIZE=128M nodetool drain",
+    ]);
+    assert.equal(pod.terminationGracePeriodSeconds, 180);
+  });
+
+  it("publishes pods before they are ready, for peer discovery", async () => {
+    const { resources } = await build();
+    const svc = (only(resources, SVC).inputs as Obj).spec;
+    assert.equal(svc.clusterIP, "None");
+    assert.equal(svc.publishNotReadyAddresses, true);
+  });
+
+  it("never lets a disruption break quorum", async () => {
+    for (const [replicas, allowed] of [
+      [2, 0],
+      [3, 1],
+      [5, 1],
+    ]) {
+      const { resources } = await build({ replicas, seeds: 1 });
+      assert.equal(
+        (only(resources, PDB).inputs as Obj).spec.maxUnavailable,
+        allowed,
+        `${replicas} replicas`,
+      );
+    }
+  });
+
+  it("waits for the whole ring to join, one node at a time", async () => {
+    const { sts } = await build({ replicas: 3 });
+    // 3 nodes x (600 s startup + 10 s min ready) + 120 s margin
+    assert.equal(sts.options.customTimeouts!.create, "1950s");
+    // 3 nodes x (610 s + 180 s drain) + 120 s margin
+    assert.equal(sts.options.customTimeouts!.update, "2490s");
+  });
+
+  it("renders only schema-valid objects", async () => {
+    const { resources } = await build();
+    const objects = resources.filter((r) => r.custom);
+    assert.equal(objects.length, 4, "Service, StatefulSet, PDB, NetworkPolicy");
+    for (const r of objects) validateObject(r.inputs);
+  });
+
+  describe("refuses args that cannot work, before registering anything", () => {
+    const memory = (m: string) => ({ requests: { cpu: "1", memory: m } });
+    const cases: [string, Partial<CassandraArgs>, string][] = [
+      [
+        "more seeds than replicas",
+        { replicas: 3, seeds: 4 },
+        "Cassandra ring: seeds: got 4; must be at most replicas (3): seeds are the first pods of the ring",
+      ],
+      [
+        "more seeds than the default replicas",
+        { seeds: 5 },
+        "Cassandra ring: seeds: got 5; must be at most replicas (3): seeds are the first pods of the ring",
+      ],
+      [
+        "no seeds",
+        { seeds: 0 },
+        "Cassandra ring: seeds: got 0; must be a whole number of at least 1",
+      ],
+      [
+        "a fractional seed count",
+        { seeds: 1.5 },
+        "Cassandra ring: seeds: got 1.5; must be a whole number of at least 1",
+      ],
+      [
+        "a heap above three quarters of memory",
+        { heap: { max: "2Gi", newGen: "200Mi" } },
+        'Cassandra ring: heap.max: got "2Gi"; must be at most three quarters of the container memory (2Gi), leaving room for off-heap memory',
+      ],
+      [
+        "a heap below 256Mi",
+        { heap: { max: "128Mi", newGen: "32Mi" } },
+        'Cassandra ring: heap.max: got "128Mi"; must be at least 256Mi',
+      ],
+      [
+        "a young generation as large as the heap",
+        { heap: { max: "1Gi", newGen: "1Gi" } },
+        'Cassandra ring: heap.newGen: got "1Gi"; must be less than heap.max (1Gi)',
+      ],
+      [
+        "a heap in words",
+        { heap: { max: "lots", newGen: "256Mi" } },
+        'Cassandra ring: heap.max: got "lots"; must be a quantity such as 512Mi or 10Gi',
+      ],
+      [
+        "less than 1Gi of memory",
+        { resources: memory("512Mi") },
+        'Cassandra ring: resources.requests.memory: got "512Mi"; must be at least 1Gi for Cassandra: the JVM heap and off-heap memory need it',
+      ],
+      [
+        "Parallel pod management",
+        { podManagementPolicy: "Parallel" },
+        'Cassandra ring: podManagementPolicy: got "Parallel"; must be OrderedReady for cassandra: nodes must join the ring one at a time',
+      ],
+    ];
+    for (const [what, overrides, message] of cases) {
+      it(what, async () => {
+        await setupMocks();
+        assert.throws(() => new Cassandra("ring", { ...base, ...overrides }), { message });
+        assert.deepEqual(await registered(), []);
+      });
+    }
+  });
+});
