@@ -3,7 +3,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, WorkloadConfig } from "./config";
+import { Cassandra } from "./cassandra";
 import { Nginx } from "./nginx";
+import { Postgres } from "./postgres";
+import { Redis } from "./redis";
 
 /** The labels that make the API server enforce the restricted Pod Security Standard. */
 export const RESTRICTED_NAMESPACE_LABELS = {
@@ -20,6 +23,14 @@ export interface WorkloadOutputs {
   name: string;
   serviceDnsName: pulumi.Output<string>;
   podDnsNames: pulumi.Output<string[]>;
+  /** Redis and PostgreSQL: pod 0's DNS name, the primary that takes writes. */
+  primaryDnsName?: pulumi.Output<string>;
+  /** Redis and PostgreSQL: the Secret name and key that hold the (application) password. */
+  passwordSecret?: { name: string; key: string };
+  /** PostgreSQL: a connection string for the application role, a Pulumi secret. */
+  connectionString?: pulumi.Output<string>;
+  /** Cassandra: the seeds' DNS names, usable as contact points. */
+  seeds?: pulumi.Output<string[]>;
 }
 
 function createWorkload(
@@ -55,8 +66,38 @@ function createWorkload(
   switch (w.kind) {
     case "nginx":
       return outputs(new Nginx(name, base, opts));
-    default:
-      throw new Error(`workload kind '${w.kind}' of ${name} is not supported yet`);
+    case "redis": {
+      const redis = new Redis(name, base, opts);
+      return {
+        ...outputs(redis),
+        primaryDnsName: redis.primaryDnsName,
+        passwordSecret: redis.passwordSecret,
+      };
+    }
+    case "postgres": {
+      const pg = new Postgres(name, { ...base, database: w.database, user: w.user }, opts);
+      return {
+        ...outputs(pg),
+        primaryDnsName: pg.primaryDnsName,
+        passwordSecret: pg.passwordSecret,
+        connectionString: pg.connectionString,
+      };
+    }
+    case "cassandra": {
+      const ring = new Cassandra(
+        name,
+        {
+          ...base,
+          seeds: w.seeds,
+          clusterName: w.clusterName,
+          datacenter: w.datacenter,
+          rack: w.rack,
+          heap: w.heap,
+        },
+        opts,
+      );
+      return { ...outputs(ring), seeds: ring.seeds };
+    }
   }
 }
 

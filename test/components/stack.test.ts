@@ -1,0 +1,149 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import { parseStackConfig, loadStackConfig } from "../../components/config";
+import { deployStack, RESTRICTED_NAMESPACE_LABELS } from "../../components/stack";
+import { isSecret, isWireSecret, registered, setupMocks, valueOf } from "../support/mocks";
+import { configOfStackFile, kubernetesObjects, runProgram, STACKS_DIR } from "../support/program";
+import { validateObject } from "../support/schema";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+function config() {
+  return parseStackConfig({
+    target: { renderYamlToDirectory: "out" },
+    storageClass: "standard",
+    namespaces: [
+      {
+        name: "front",
+        labels: { team: "web" },
+        workloads: [{ kind: "nginx", name: "web" }],
+      },
+      {
+        name: "data",
+        workloads: [
+          { kind: "redis", name: "cache", replicas: 3 },
+          { kind: "postgres", name: "db", replicas: 2, database: "orders", user: "shop" },
+          { kind: "cassandra", name: "ring", replicas: 3, seeds: 2, datacenter: "eu" },
+        ],
+      },
+    ],
+  });
+}
+
+describe("deployStack", () => {
+  it("creates each namespace under the restricted Pod Security Standard", async () => {
+    await setupMocks();
+    deployStack(config());
+    const namespaces = (await registered()).filter(
+      (r) => r.type === "kubernetes:core/v1:Namespace",
+    );
+    assert.deepEqual(namespaces.map((n) => (n.inputs.metadata as Obj).name).sort(), [
+      "data",
+      "front",
+    ]);
+    for (const ns of namespaces) {
+      const labels = (ns.inputs.metadata as Obj).labels;
+      for (const [k, v] of Object.entries(RESTRICTED_NAMESPACE_LABELS)) assert.equal(labels[k], v);
+    }
+    const front = namespaces.find((n) => n.name === "front")!;
+    assert.equal((front.inputs.metadata as Obj).labels.team, "web");
+  });
+
+  it("registers one component per workload, of its kind, in its namespace, after it", async () => {
+    await setupMocks();
+    deployStack(config());
+    const resources = await registered();
+    const components = resources
+      .filter(
+        (r) =>
+          r.type.startsWith("stateful:workloads:") &&
+          r.type !== "stateful:workloads:StatefulWorkload",
+      )
+      .map((r) => [r.type, r.name])
+      .sort((a, b) => a[1].localeCompare(b[1]));
+    assert.deepEqual(components, [
+      ["stateful:workloads:Redis", "data/cache"],
+      ["stateful:workloads:Postgres", "data/db"],
+      ["stateful:workloads:Cassandra", "data/ring"],
+      ["stateful:workloads:Nginx", "front/web"],
+    ]);
+    const namespaceUrn = resources.find(
+      (r) => r.type === "kubernetes:core/v1:Namespace" && r.name === "data",
+    )!.urn;
+    const ring = resources.find((r) => r.type === "stateful:workloads:Cassandra")!;
+    assert.ok(ring.options.dependsOn.includes(namespaceUrn), "the ring waits for its namespace");
+    const statefulSets = resources
+      .filter((r) => r.type === "kubernetes:apps/v1:StatefulSet")
+      .map((r) => `${(r.inputs.metadata as Obj).namespace}/${(r.inputs.metadata as Obj).name}`);
+    assert.deepEqual(statefulSets.sort(), ["data/cache", "data/db", "data/ring", "front/web"]);
+  });
+
+  it("exports per-workload outputs, secrets kept secret", async () => {
+    await setupMocks();
+    const stack = deployStack(config());
+    assert.deepEqual(stack.namespaces, ["front", "data"]);
+    assert.deepEqual(Object.keys(stack.workloads), [
+      "front/web",
+      "data/cache",
+      "data/db",
+      "data/ring",
+    ]);
+    const w = stack.workloads;
+    assert.equal(w["front/web"].kind, "nginx");
+    assert.equal(await valueOf(w["front/web"].serviceDnsName), "web.front.svc.cluster.local");
+    assert.equal(
+      await valueOf(w["data/cache"].primaryDnsName!),
+      "cache-0.cache.data.svc.cluster.local",
+    );
+    assert.deepEqual(w["data/cache"].passwordSecret, { name: "cache-auth", key: "redis-password" });
+    assert.equal(await valueOf(w["data/db"].primaryDnsName!), "db-0.db.data.svc.cluster.local");
+    assert.deepEqual(w["data/db"].passwordSecret, { name: "db-auth", key: "password" });
+    assert.equal(await isSecret(w["data/db"].connectionString!), true);
+    assert.match(await valueOf(w["data/db"].connectionString!), /^postgresql:\/\/shop:.+\/orders$/);
+    assert.deepEqual(await valueOf(w["data/ring"].seeds!), [
+      "ring-0.ring.data.svc.cluster.local",
+      "ring-1.ring.data.svc.cluster.local",
+    ]);
+    assert.equal(w["data/ring"].connectionString, undefined);
+  });
+});
+
+describe("the project's stacks", () => {
+  const stackFile = (stack: string) => path.join(STACKS_DIR, `Pulumi.${stack}.yaml`);
+
+  it("dev deploys all four kinds, every object schema-valid, no password in plain text", async () => {
+    const resources = await runProgram(configOfStackFile(stackFile("dev")), { stack: "dev" });
+    const kinds = resources
+      .filter((r) => /^stateful:workloads:(Nginx|Redis|Postgres|Cassandra)$/.test(r.type))
+      .map((r) => r.type.split(":")[2]);
+    assert.deepEqual(kinds.sort(), ["Cassandra", "Nginx", "Postgres", "Redis"]);
+    for (const r of kubernetesObjects(resources)) validateObject(r.inputs);
+    const leaks: string[] = [];
+    const walk = (value: unknown, at: string): void => {
+      if (isWireSecret(value)) return;
+      if (typeof value === "string" && value.includes("generated-")) leaks.push(at);
+      else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) walk(v, `${at}.${k}`);
+      }
+    };
+    for (const r of resources) walk(r.wire, r.name);
+    assert.deepEqual(leaks, []);
+    const secrets = resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
+    assert.equal(secrets.length, 2, "Redis and PostgreSQL");
+    assert.match(JSON.stringify(secrets.map((s) => s.inputs)), /generated-/, "the scan saw them");
+  });
+
+  it("prod is a valid config with replicated databases that keep their claims", () => {
+    const prod = loadStackConfig(configOfStackFile(stackFile("prod")));
+    const byName = Object.fromEntries(prod.workloads.map((w) => [w.name, w]));
+    assert.equal(byName.db.kind, "postgres");
+    assert.equal(byName.db.replicas, 2);
+    assert.equal(byName.cache.replicas, 3);
+    assert.equal(byName.ring.replicas, 3);
+    assert.equal(byName.ring.kind === "cassandra" && byName.ring.seeds, 2);
+    for (const w of prod.workloads) {
+      assert.deepEqual(w.retention, { whenDeleted: "Retain", whenScaled: "Retain" }, w.name);
+    }
+  });
+});
