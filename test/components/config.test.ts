@@ -59,6 +59,20 @@ describe("stack config", () => {
     assert.deepEqual(config.namespaces, [{ name: "data", create: true, labels: {} }]);
   });
 
+  it("accepts every kind with its own keys, Redis in Parallel included", () => {
+    const c = valid();
+    c.namespaces[0].workloads.push(
+      { kind: "redis", name: "cache", replicas: 3, podManagementPolicy: "Parallel" },
+      { kind: "postgres", name: "pg", replicas: 2, database: "orders", user: "shop" },
+    );
+    c.namespaces[0].workloads[1].heap = { max: "1Gi", newGen: "256Mi" };
+    c.namespaces[0].workloads[1].clusterName = "Orders ring";
+    assert.deepEqual(
+      parseStackConfig(c).workloads.map((w) => w.kind),
+      ["nginx", "cassandra", "redis", "postgres"],
+    );
+  });
+
   it("prefers a workload's own storage class over the stack's", () => {
     const c = valid();
     c.namespaces[0].workloads[0].storage.className = "fast";
@@ -293,6 +307,71 @@ describe("stack config", () => {
       "a PostgreSQL database name with capitals",
       (c) => c.namespaces[0].workloads.push({ kind: "postgres", name: "pg", database: "App" }),
       `stateful:namespaces[0].workloads[2].database: got "App"; must be a PostgreSQL identifier: lower-case letters, digits and '_', at most 63`,
+    ],
+    [
+      "a fractional Cassandra seed count",
+      (c) => (c.namespaces[0].workloads[1].seeds = 1.5),
+      `${W1}.seeds: got 1.5; must be a whole number of at least 1`,
+    ],
+    [
+      "a Cassandra heap below 256Mi",
+      (c) => (c.namespaces[0].workloads[1].heap = { max: "128Mi", newGen: "32Mi" }),
+      `${W1}.heap.max: got "128Mi"; must be at least 256Mi`,
+    ],
+    [
+      "a Cassandra memory limit below 1Gi",
+      (c) =>
+        (c.namespaces[0].workloads[1].resources = {
+          requests: { cpu: "1", memory: "512Mi" },
+          limits: { memory: "768Mi" },
+        }),
+      `${W1}.resources.limits.memory: got "768Mi"; must be at least 1Gi for Cassandra: the JVM heap and off-heap memory need it`,
+    ],
+    [
+      "a Cassandra heap measured against a smaller limit",
+      (c) => {
+        c.namespaces[0].workloads[1].resources = {
+          requests: { cpu: "1", memory: "2Gi" },
+          limits: { memory: "2Gi" },
+        };
+        c.namespaces[0].workloads[1].heap = { max: "1600Mi", newGen: "400Mi" };
+      },
+      `${W1}.heap.max: got "1600Mi"; must be at most three quarters of the container memory (2Gi), leaving room for off-heap memory`,
+    ],
+    [
+      "the PostgreSQL superuser as the application user",
+      (c) => c.namespaces[0].workloads.push({ kind: "postgres", name: "pg", user: "postgres" }),
+      `stateful:namespaces[0].workloads[2].user: got "postgres"; must not be postgres or replicator: those are the superuser and the replication role`,
+    ],
+    [
+      "the replication role as the application user",
+      (c) => c.namespaces[0].workloads.push({ kind: "postgres", name: "pg", user: "replicator" }),
+      `stateful:namespaces[0].workloads[2].user: got "replicator"; must not be postgres or replicator: those are the superuser and the replication role`,
+    ],
+    [
+      "a Redis memory limit below its request",
+      (c) =>
+        c.namespaces[0].workloads.push({
+          kind: "redis",
+          name: "cache",
+          resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "256Mi" } },
+        }),
+      `stateful:namespaces[0].workloads[2].resources.limits.memory: got "256Mi"; must be at least the memory request (1Gi)`,
+    ],
+    [
+      "a PostgreSQL-only key on Redis",
+      (c) => c.namespaces[0].workloads.push({ kind: "redis", name: "cache", database: "x" }),
+      `stateful:namespaces[0].workloads[2]: unknown key 'database'; check the spelling against Pulumi.yaml`,
+    ],
+    [
+      "a heap on PostgreSQL",
+      (c) =>
+        c.namespaces[0].workloads.push({
+          kind: "postgres",
+          name: "pg",
+          heap: { max: "1Gi", newGen: "256Mi" },
+        }),
+      `stateful:namespaces[0].workloads[2]: unknown key 'heap'; check the spelling against Pulumi.yaml`,
     ],
     [
       "a Cassandra-only key on nginx",
