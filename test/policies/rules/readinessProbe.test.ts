@@ -1,0 +1,74 @@
+import * as assert from "assert";
+import { UNKNOWN_SENTINELS } from "../../../policies/rules/unknown";
+import { notes, statefulSet, stsWith, violations } from "../fixtures";
+
+const RULE = "statefulset-readiness-probe";
+const PROBE = ["spec", "template", "spec", "containers", 0, "readinessProbe"];
+const C = 'spec.template.spec.containers[0] ("redis")';
+
+describe(RULE, () => {
+  it("passes with a valid probe", () => {
+    assert.deepStrictEqual(violations(RULE, statefulSet()), []);
+  });
+
+  it("requires a readiness probe on every container", () => {
+    assert.deepStrictEqual(violations(RULE, stsWith(PROBE, undefined)), [
+      `${C} has no readinessProbe: add one (httpGet, tcpSocket, exec or grpc) so rollouts and the Service only count pods that can serve`,
+    ]);
+  });
+
+  it("exempts init containers", () => {
+    const sts = stsWith(
+      ["spec", "template", "spec", "initContainers", 0, "readinessProbe"],
+      undefined,
+    );
+    assert.deepStrictEqual(violations(RULE, sts), []);
+  });
+
+  it("requires a handler", () => {
+    assert.deepStrictEqual(violations(RULE, stsWith([...PROBE, "tcpSocket"], undefined)), [
+      `${C} readinessProbe has no handler: set one of httpGet, tcpSocket, exec or grpc`,
+    ]);
+  });
+
+  it("requires timeoutSeconds below periodSeconds, with Kubernetes defaults", () => {
+    assert.deepStrictEqual(violations(RULE, stsWith([...PROBE, "timeoutSeconds"], 5)), [
+      `${C} readinessProbe.timeoutSeconds (5) is not below periodSeconds (5): lower timeoutSeconds or raise periodSeconds`,
+    ]);
+    const noPeriod = stsWith([...PROBE, "periodSeconds"], undefined);
+    assert.deepStrictEqual(violations(RULE, noPeriod), []);
+    const longTimeout = stsWith([...PROBE, "timeoutSeconds"], 30);
+    assert.deepStrictEqual(violations(RULE, withoutPeriod(longTimeout)), [
+      `${C} readinessProbe.timeoutSeconds (30) is not below periodSeconds (10 by default): lower timeoutSeconds or raise periodSeconds`,
+    ]);
+  });
+
+  it("requires a failure threshold of at least one (0 takes the default)", () => {
+    assert.deepStrictEqual(violations(RULE, stsWith([...PROBE, "failureThreshold"], 0)), []);
+    assert.deepStrictEqual(violations(RULE, stsWith([...PROBE, "failureThreshold"], -1)), [
+      `${C} readinessProbe.failureThreshold (-1) is below 1: set it to at least 1 (Kubernetes defaults to 3)`,
+    ]);
+  });
+
+  it("requires named probe ports to be declared by the container", () => {
+    assert.deepStrictEqual(violations(RULE, stsWith([...PROBE, "tcpSocket", "port"], "client")), [
+      `${C} readinessProbe.tcpSocket.port names port "client", which the container does not declare in ports: add a containerPort named "client" or use the port number`,
+    ]);
+    assert.deepStrictEqual(violations(RULE, stsWith([...PROBE, "tcpSocket", "port"], 6379)), []);
+  });
+
+  it("reports unknown probe fields as notes, per container", () => {
+    const sts = stsWith([...PROBE, "timeoutSeconds"], UNKNOWN_SENTINELS.number);
+    assert.deepStrictEqual(violations(RULE, sts), []);
+    assert.deepStrictEqual(notes(RULE, sts), [
+      "could not check spec.template.spec.containers[0].readinessProbe.timeoutSeconds: value unknown during preview",
+    ]);
+  });
+});
+
+function withoutPeriod(sts: ReturnType<typeof statefulSet>) {
+  const spec = sts.spec as { template: { spec: { containers: { readinessProbe: object }[] } } };
+  delete (spec.template.spec.containers[0].readinessProbe as { periodSeconds?: number })
+    .periodSeconds;
+  return sts;
+}
