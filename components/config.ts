@@ -400,6 +400,13 @@ export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
     }
   }
   if (w.kind === "cassandra") {
+    if (replicas === 2) {
+      issue(
+        ["replicas"],
+        "must not be 2 for Cassandra: a two-node ring cannot lose a node without losing quorum, so no disruption budget is both safe and drainable; use 1 (development) or 3 or more",
+        replicas,
+      );
+    }
     if (w.seeds !== undefined && w.seeds > replicas) {
       issue(
         ["seeds"],

@@ -12,6 +12,7 @@ import {
   CASSANDRA_READINESS_SCRIPT,
 } from "../../components/cassandra";
 import { DEFAULTS } from "../../components/defaults";
+import { podDisruptionAllowance } from "../../components/statefulWorkload";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -185,7 +186,6 @@ describe("Cassandra", () => {
 
   it("never lets a disruption break quorum", async () => {
     for (const [replicas, allowed] of [
-      [2, 0],
       [3, 1],
       [5, 1],
     ]) {
@@ -196,6 +196,13 @@ describe("Cassandra", () => {
         `${replicas} replicas`,
       );
     }
+    // The rule the budget follows: never more than a minority, whatever is asked.
+    assert.equal(podDisruptionAllowance(5, 3, true), 2);
+    assert.equal(podDisruptionAllowance(4, 3, true), 1);
+    assert.equal(podDisruptionAllowance(2, 1, true), 0, "why a two-node ring is refused");
+    assert.equal(podDisruptionAllowance(2, 1, false), 1);
+    const { resources } = await build({ replicas: 1 });
+    assert.equal(resources.filter((r) => r.type === PDB).length, 0, "no budget for one node");
   });
 
   it("waits for the whole ring to join, one node at a time", async () => {

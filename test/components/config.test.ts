@@ -309,6 +309,14 @@ describe("stack config", () => {
       `stateful:namespaces[0].workloads[2].database: got "App"; must be a PostgreSQL identifier: lower-case letters, digits and '_', at most 63`,
     ],
     [
+      "a two-node Cassandra ring",
+      (c) => {
+        c.namespaces[0].workloads[1].replicas = 2;
+        c.namespaces[0].workloads[1].seeds = 1;
+      },
+      `${W1}.replicas: got 2; must not be 2 for Cassandra: a two-node ring cannot lose a node without losing quorum, so no disruption budget is both safe and drainable; use 1 (development) or 3 or more`,
+    ],
+    [
       "a fractional Cassandra seed count",
       (c) => (c.namespaces[0].workloads[1].seeds = 1.5),
       `${W1}.seeds: got 1.5; must be a whole number of at least 1`,
