@@ -43,6 +43,8 @@ describe("the policy pack over the analyzer protocol", function () {
   before(async () => {
     requireBuiltPack();
     pack = await startPack(POLICIES_DIR);
+    // As the CLI: handshake (Node.js packs answer UNIMPLEMENTED), then info and config.
+    assert.strictEqual(await pack.handshake(), false);
   });
 
   after(async () => {

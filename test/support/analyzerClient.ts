@@ -85,6 +85,11 @@ export type PolicyPackConfig = Record<
 
 export interface PackClient {
   readonly port: number;
+  /**
+   * The first call a current CLI makes. Resolves false when the pack does not implement it (Node.js
+   * packs do not; the CLI then carries on, as this client does).
+   */
+  handshake(): Promise<boolean>;
   info(): Promise<AnalyzerInfo>;
   pluginVersion(): Promise<string>;
   /** Reconciles config with the pack's defaults as the engine does, then sends Configure. */
@@ -115,6 +120,9 @@ export function secret(value: unknown): Record<string, unknown> {
 export function urnOf(type: string, name: string, stack = "test", project = "test"): string {
   return `urn:pulumi:${stack}::${project}::${type}::${name}`;
 }
+
+/** Passed where the CLI passes its engine's address; the pack never dials it (see above). */
+const ENGINE_ADDRESS = "127.0.0.1:0";
 
 const LEVELS: Record<number, EnforcementLevel> = {
   [pb.EnforcementLevel.ADVISORY]: "advisory",
@@ -232,7 +240,7 @@ export async function startPack(
 ): Promise<PackClient> {
   const packDir = path.resolve(dir);
   const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
-  const child = spawn(process.execPath, [runPolicyPack, "127.0.0.1:0", "."], {
+  const child = spawn(process.execPath, [runPolicyPack, ENGINE_ADDRESS, "."], {
     cwd: packDir,
     env: {
       ...process.env,
@@ -299,6 +307,22 @@ export async function startPack(
 
   return {
     port,
+    async handshake() {
+      const req = new pb.AnalyzerHandshakeRequest();
+      req.setEngineAddress(ENGINE_ADDRESS);
+      req.setRootDirectory(packDir);
+      req.setProgramDirectory(packDir);
+      try {
+        await unary<pb.AnalyzerHandshakeRequest, pb.AnalyzerHandshakeResponse>(
+          client.handshake.bind(client),
+          req,
+        );
+        return true;
+      } catch (e) {
+        if ((e as grpc.ServiceError).code === grpc.status.UNIMPLEMENTED) return false;
+        throw e;
+      }
+    },
     info,
     async pluginVersion() {
       const res = await unary<Empty, PluginInfo>(client.getPluginInfo.bind(client), new Empty());
