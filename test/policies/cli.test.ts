@@ -109,9 +109,9 @@ describe("stateful-policy check", () => {
       missing.stderr,
       `stateful-policy: ${f("nope.yaml")}: cannot read (ENOENT)\n`,
     );
-    const invalid = await run(["check", f("invalid.yaml")]);
+    const invalid = await run(["check", f("invalid-yaml.txt")]);
     assert.strictEqual(invalid.code, 2);
-    assert.match(invalid.stderr, /invalid\.yaml:6:1: invalid YAML: /);
+    assert.match(invalid.stderr, /invalid-yaml\.txt:6:1: invalid YAML: /);
     const config = await run(["check", "--config", f("invalid-config.json"), f("valid.yaml")]);
     assert.strictEqual(config.code, 2);
     assert.strictEqual(
