@@ -174,24 +174,21 @@ describe("end to end on a real cluster", function () {
     const pods = await podsOf(core, namespace, "web");
     for (const pod of pods) {
       const fqdn = `${pod.metadata!.name}.web.${namespace}.svc.cluster.local`;
-      const out = await execIn(kc, namespace, "db-0", "postgres", ["getent", "hosts", fqdn]);
+      const out = await execIn(kc, namespace, "db-0", "postgresql", ["getent", "hosts", fqdn]);
       assert.equal(out.trim().split(/\s+/)[0], pod.status!.podIP, fqdn);
     }
   });
 
   it("keeps Redis and PostgreSQL data across a pod's deletion", async () => {
     const psql = (sql: string) =>
-      execIn(kc, namespace, "db-0", "postgres", [
+      execIn(kc, namespace, "db-0", "postgresql", [
         "sh",
         "-c",
-        `psql -v ON_ERROR_STOP=1 -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "${sql}"`,
+        `psql -v ON_ERROR_STOP=1 -tA -U postgres -d "$APP_DATABASE" -c "${sql}"`,
       ]);
     const redis = (...args: string[]) =>
-      execIn(kc, namespace, "cache-0", "redis", [
-        "sh",
-        "-c",
-        `REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ${args.join(" ")}`,
-      ]);
+      // REDISCLI_AUTH is in the container's env, from the Secret.
+      execIn(kc, namespace, "cache-0", "redis", ["redis-cli", ...args]);
     await psql("CREATE TABLE IF NOT EXISTS e2e (v text); INSERT INTO e2e VALUES ('kept');");
     assert.equal((await redis("SET", "e2e", "kept")).trim(), "OK");
 
