@@ -15,6 +15,8 @@ export interface RecordedResource {
   /** The parent's URN ("" for the stack itself). */
   parent: string;
   custom: boolean;
+  /** performance.now() when the engine answered the registration: ms since the process started. */
+  registeredAt: number;
   /** Inputs with secrets unwrapped, as a program sees them. */
   inputs: Record<string, unknown>;
   /** Inputs as serialized for the engine: secrets wrapped in Pulumi's secret signature. */
@@ -53,6 +55,7 @@ function patchMonitor(): void {
           urn: response.getUrn(),
           parent: req.getParent(),
           custom: req.getCustom(),
+          registeredAt: performance.now(),
           inputs: unwrapSecrets(wire) as Record<string, unknown>,
           wire,
           options: {

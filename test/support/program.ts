@@ -5,7 +5,12 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { RecordedResource, registered, setupMocks } from "./mocks";
 
-export const ROOT = path.resolve(__dirname, "../..");
+/** The program's own directory: the compiled index.js beside this file when run from dist/. */
+const PROGRAM_DIR = path.resolve(__dirname, "../..");
+/** The repository root, where Pulumi.yaml and stacks/ are (dist/ sits one level below it). */
+export const ROOT = fs.existsSync(path.join(PROGRAM_DIR, "Pulumi.yaml"))
+  ? PROGRAM_DIR
+  : path.resolve(PROGRAM_DIR, "..");
 export const STACKS_DIR = path.join(ROOT, "stacks");
 
 /** The stacks of the project: the <name> of every stacks/Pulumi.<name>.yaml. */
@@ -38,7 +43,7 @@ export async function runProgram(
   options: { stack?: string; preview?: boolean } = {},
 ): Promise<RecordedResource[]> {
   await setupMocks({ config, stack: options.stack ?? "test", preview: options.preview ?? true });
-  const entry = require.resolve(path.join(ROOT, "index.ts"));
+  const entry = require.resolve(path.join(PROGRAM_DIR, "index"));
   delete require.cache[entry];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(entry);
