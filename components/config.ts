@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { DEFAULTS, POSTGRES_DEFAULTS, WorkloadKind } from "./defaults";
 import { DNS_1035_LABEL, DNS_1123_LABEL, MAX_STATEFULSET_NAME } from "./names";
-import { BYTES_PATTERN, CPU_PATTERN, mebibytes } from "./quantity";
+import { BYTES_PATTERN, CPU_PATTERN, mebibytes, millicores, parseBytes } from "./quantity";
 
 /** The Pulumi project name: config keys are `stateful:<key>`. */
 export const PROJECT = "stateful";
@@ -12,7 +12,10 @@ export const PROJECT = "stateful";
 const byteQuantity = (what: string) =>
   z
     .string({ error: `must be ${what}, a quantity such as 512Mi or 10Gi (a string)` })
-    .regex(BYTES_PATTERN, { error: `must be ${what}, a quantity such as 512Mi or 10Gi` });
+    .regex(BYTES_PATTERN, { error: `must be ${what}, a quantity such as 512Mi or 10Gi` })
+    .refine((q) => !BYTES_PATTERN.test(q) || parseBytes(q)! > 0, {
+      error: `must be ${what}, more than 0`,
+    });
 
 const cpuQuantity = z
   .string({ error: "must be a CPU quantity such as 250m or 1 (a string)" })
@@ -23,10 +26,28 @@ const wholeNumber = (min: number, what = "") => {
   return z.int({ error }).min(min, { error });
 };
 
+/** A label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 characters. */
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** A label value: empty, or at most 63 characters of letters, digits, '-', '_' and '.'. */
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
 const labelMap = z.record(
-  z.string({ error: "label keys must be strings" }),
-  z.string({ error: "label values must be strings" }),
-  { error: "must be a map of label names to string values" },
+  z.string().regex(LABEL_KEY, {
+    error:
+      "label keys must be [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+  }),
+  z.string({ error: "label values must be strings" }).regex(LABEL_VALUE, {
+    error:
+      "label values must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+  }),
+  {
+    // A bad key is reported with the key's own message; anything else is not a map.
+    error: (iss) =>
+      iss.code === "invalid_key"
+        ? (iss.issues[0]?.message ?? "label keys must be valid label names")
+        : "must be a map of label names to string values",
+  },
 );
 
 const retentionValue = z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" });
@@ -76,6 +97,13 @@ const peer = z
     error: "must set podLabels, namespaceLabels or both",
   });
 
+/**
+ * An image reference with a tag, a digest or both: `[registry[:port]/]path[:tag][@sha256:digest]`.
+ * Untagged references are refused: they mean `latest`.
+ */
+const IMAGE_REFERENCE =
+  /^(?=[^@]*:[\w][\w.-]{0,127}(@|$)|.*@sha256:[a-f0-9]{64}$)([a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?\/)?[a-z0-9]+([._/-]+[a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
 /** Fields every workload kind accepts. Unset fields take the kind's defaults (components/defaults.ts). */
 const common = {
   name: z
@@ -89,10 +117,11 @@ const common = {
   replicas: wholeNumber(1).optional(),
   image: z
     .string({ error: "must be an image reference with a version tag or digest" })
-    .regex(/^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, {
-      error: "must be an image reference pinned by tag or digest (repo:1.2.3 or repo@sha256:...)",
+    .regex(IMAGE_REFERENCE, {
+      error:
+        "must be an image reference pinned by tag or digest ([registry[:port]/]repo:1.2.3 or repo@sha256:...)",
     })
-    .refine((image) => !image.endsWith(":latest"), {
+    .refine((image) => !/:latest$/.test(image), {
       error: "must be pinned to a version: 'latest' moves under a running StatefulSet",
     })
     .optional(),
@@ -306,6 +335,7 @@ export interface WorkloadCheckInput {
   seeds?: number;
   heap?: { max: string; newGen: string };
   user?: string;
+  database?: string;
 }
 
 /** One bad value: where it is (relative to the workload), what it was and what is allowed. */
@@ -316,6 +346,19 @@ export interface WorkloadProblem {
 }
 
 const QUANTITY_HINT = "must be a quantity such as 512Mi or 10Gi";
+
+/** The least memory each kind's main container can be given. */
+const MINIMUM_MEMORY_MIB: Record<WorkloadKind, number> = {
+  nginx: 16,
+  redis: 32,
+  postgres: 128,
+  // Cassandra's own check below names the limit or the request and explains the 1Gi.
+  cassandra: 0,
+};
+/** Role names PostgreSQL reserves or treats specially. */
+const SQL_RESERVED_ROLES = ["public", "none", "current_user", "session_user", "current_role"];
+/** Databases initdb creates. */
+const RESERVED_DATABASES = ["postgres", "template0", "template1"];
 
 /**
  * What the schema checks of single values and a direct caller could still get wrong (a stack file
@@ -389,13 +432,39 @@ export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
       );
     }
   }
+  const cpuRequest = w.resources ? millicores(w.resources.requests.cpu) : undefined;
+  const cpuLimit = w.resources?.limits?.cpu ? millicores(w.resources.limits.cpu) : undefined;
+  if (cpuRequest !== undefined && cpuLimit !== undefined && cpuLimit < cpuRequest) {
+    issue(
+      ["resources", "limits", "cpu"],
+      `must be at least the CPU request (${w.resources!.requests.cpu})`,
+      w.resources!.limits!.cpu,
+    );
+  }
+  const minimumMiB = MINIMUM_MEMORY_MIB[w.kind];
+  if (requestMiB !== undefined && requestMiB < minimumMiB) {
+    issue(
+      ["resources", "requests", "memory"],
+      `must be at least ${minimumMiB}Mi for ${w.kind}`,
+      requests.memory,
+    );
+  }
   if (w.kind === "postgres" && w.user !== undefined) {
-    const reserved = ["postgres", POSTGRES_DEFAULTS.replicationUser];
-    if (reserved.includes(w.user)) {
+    const reserved = ["postgres", POSTGRES_DEFAULTS.replicationUser, ...SQL_RESERVED_ROLES];
+    if (reserved.includes(w.user) || w.user.startsWith("pg_")) {
       issue(
         ["user"],
-        `must not be ${reserved.join(" or ")}: those are the superuser and the replication role`,
+        `must not be ${reserved.join(", ")} or start with pg_: those names are the superuser, the replication role or reserved by PostgreSQL`,
         w.user,
+      );
+    }
+  }
+  if (w.kind === "postgres" && w.database !== undefined) {
+    if (RESERVED_DATABASES.includes(w.database)) {
+      issue(
+        ["database"],
+        `must not be ${RESERVED_DATABASES.join(", ")}: initdb creates those, so creating it again fails the first start`,
+        w.database,
       );
     }
   }
@@ -429,10 +498,10 @@ export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
       if (max !== undefined && max < 256) {
         issue(["heap", "max"], "must be at least 256Mi", w.heap.max);
       }
-      if (max !== undefined && memory !== undefined && max > memory * 0.75) {
+      if (max !== undefined && memory !== undefined && max > memory * 0.5) {
         issue(
           ["heap", "max"],
-          `must be at most three quarters of the container memory (${memoryText}), leaving room for off-heap memory`,
+          `must be at most half of the container memory (${memoryText}), leaving room for direct memory, metaspace and nodetool`,
           w.heap.max,
         );
       }
@@ -545,8 +614,11 @@ export function loadStackConfig(all: Record<string, string>): StackConfig {
   for (const [fullKey, text] of Object.entries(all)) {
     if (!fullKey.startsWith(`${PROJECT}:`)) continue;
     const key = fullKey.slice(PROJECT.length + 1);
+    // The engine hands object values over as JSON text and plain strings as they are: parse only
+    // the former, so that a string such as "123" stays a string.
+    const looksLikeJson = /^\s*[[{]/.test(text);
     try {
-      raw[key] = JSON.parse(text);
+      raw[key] = looksLikeJson ? JSON.parse(text) : text;
     } catch {
       raw[key] = text;
     }

@@ -1,6 +1,7 @@
 // nginx as a StatefulSet: each pod serves web content from its own claim. nginx needs no ordered
 // start, so pods are managed in Parallel by default.
 import * as pulumi from "@pulumi/pulumi";
+import { assertValidWorkload } from "./config";
 import { objectNames } from "./names";
 import {
   BaseWorkloadArgs,
@@ -42,6 +43,7 @@ export class Nginx extends pulumi.ComponentResource {
   public readonly podDnsNames: pulumi.Output<string[]>;
 
   constructor(name: string, args: NginxArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidWorkload("Nginx", name, { kind: "nginx", ...args });
     super("stateful:workloads:Nginx", name, {}, opts);
     const r = resolveWorkloadArgs("nginx", name, args);
     const names = objectNames(r.name);

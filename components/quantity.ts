@@ -36,3 +36,9 @@ export function mebibytes(quantity: string): number | undefined {
   const bytes = parseBytes(quantity);
   return bytes === undefined ? undefined : Math.floor(bytes / 2 ** 20);
 }
+
+/** Millicores in a CPU quantity (`500m` is 500, `1.5` is 1500), or undefined when it is not one. */
+export function millicores(quantity: string): number | undefined {
+  if (!CPU_PATTERN.test(quantity)) return undefined;
+  return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Number(quantity) * 1000;
+}

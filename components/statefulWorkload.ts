@@ -196,6 +196,11 @@ const TIMEOUT_MARGIN_SECONDS = 120;
 /** Never wait less than the Kubernetes provider's own default (10 minutes). */
 const MIN_TIMEOUT_SECONDS = 600;
 const CLAIM_TEMPLATE = "data";
+/**
+ * The Kubernetes provider waits for a StatefulSet until every pod runs the new revision, which a
+ * partition above 0 never lets happen: with a partition, `pulumi up` does not wait for the pods.
+ */
+export const SKIP_AWAIT = "pulumi.com/skipAwait";
 
 /**
  * How long `pulumi up` waits for the StatefulSet: an ordered start or any rolling update brings pods
@@ -315,6 +320,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
 
     const d = WORKLOAD_DEFAULTS;
     const podManagementPolicy = args.podManagementPolicy ?? d.podManagementPolicy;
+    const partition = args.updatePartition ?? d.updatePartition;
     const terminationGracePeriodSeconds =
       args.terminationGracePeriodSeconds ?? d.terminationGracePeriodSeconds;
     const minReadySeconds = args.minReadySeconds ?? d.minReadySeconds;
@@ -401,7 +407,10 @@ export class StatefulWorkload extends pulumi.ComponentResource {
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       name,
       {
-        metadata: metadata(names.statefulSet),
+        metadata: {
+          ...metadata(names.statefulSet),
+          annotations: partition > 0 ? { [SKIP_AWAIT]: "true" } : {},
+        },
         spec: {
           serviceName: names.service,
           replicas: args.replicas,
@@ -411,7 +420,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
           minReadySeconds,
           updateStrategy: {
             type: "RollingUpdate",
-            rollingUpdate: { partition: args.updatePartition ?? d.updatePartition },
+            rollingUpdate: { partition },
           },
           persistentVolumeClaimRetentionPolicy: args.retention ?? { ...DEFAULT_RETENTION },
           template: {

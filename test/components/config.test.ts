@@ -88,6 +88,33 @@ describe("stack config", () => {
     });
     assert.equal(config.target.context, "prod");
     assert.equal(config.workloads[0].storage.className, "gp3");
+    const numeric = loadStackConfig({
+      "stateful:target": JSON.stringify({ context: "prod" }),
+      "stateful:storageClass": "123",
+      "stateful:namespaces": JSON.stringify(valid().namespaces),
+    });
+    assert.equal(numeric.workloads[0].storage.className, "123", "a plain string stays a string");
+  });
+
+  it("accepts images from a registry with a port, and pinned by tag and digest", () => {
+    const digest = "a".repeat(64);
+    for (const image of [
+      "registry.local:5000/redis:7.4.2",
+      "ghcr.io/org/team/nginx:1.27.4-alpine",
+      `redis:7.4.2@sha256:${digest}`,
+      `redis@sha256:${digest}`,
+    ]) {
+      assert.deepEqual(
+        mutated((c) => (c.namespaces[0].workloads[0].image = image)),
+        [],
+        image,
+      );
+    }
+    assert.notDeepEqual(
+      mutated((c) => (c.namespaces[0].workloads[0].image = "registry.local:5000/redis")),
+      [],
+      "a registry port is not a tag",
+    );
   });
 
   it("lists every problem at once, each naming the key, the value and what is allowed", () => {
@@ -106,6 +133,51 @@ describe("stack config", () => {
   });
 
   const cases: [string, (c: Obj) => void, string][] = [
+    [
+      "a CPU limit below the request",
+      (c) =>
+        (c.namespaces[0].workloads[0].resources = {
+          requests: { cpu: "500m", memory: "64Mi" },
+          limits: { cpu: "0.25" },
+        }),
+      `${W0}.resources.limits.cpu: got "0.25"; must be at least the CPU request (500m)`,
+    ],
+    [
+      "a zero claim size",
+      (c) => (c.namespaces[0].workloads[0].storage.size = "0"),
+      `${W0}.storage.size: got "0"; must be the claim size, more than 0`,
+    ],
+    [
+      "a label key with a space",
+      (c) => (c.namespaces[0].workloads[0].allowFrom = [{ podLabels: { "my app": "x" } }]),
+      `${W0}.allowFrom[0].podLabels.my app: got "my app"; label keys must be [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
+    ],
+    [
+      "a label value too long",
+      (c) => (c.namespaces[0].labels = { team: "x".repeat(64) }),
+      `stateful:namespaces[0].labels.team: got "${"x".repeat(64)}"; label values must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
+    ],
+    [
+      "Redis with too little memory",
+      (c) =>
+        c.namespaces[0].workloads.push({
+          kind: "redis",
+          name: "cache",
+          resources: { requests: { cpu: "50m", memory: "16Mi" } },
+        }),
+      `stateful:namespaces[0].workloads[2].resources.requests.memory: got "16Mi"; must be at least 32Mi for redis`,
+    ],
+    [
+      "a PostgreSQL database initdb already made",
+      (c) =>
+        c.namespaces[0].workloads.push({ kind: "postgres", name: "pg", database: "template1" }),
+      `stateful:namespaces[0].workloads[2].database: got "template1"; must not be postgres, template0, template1: initdb creates those, so creating it again fails the first start`,
+    ],
+    [
+      "a PostgreSQL role in the pg_ namespace",
+      (c) => c.namespaces[0].workloads.push({ kind: "postgres", name: "pg", user: "pg_app" }),
+      `stateful:namespaces[0].workloads[2].user: got "pg_app"; must not be postgres, replicator, public, none, current_user, session_user, current_role or start with pg_: those names are the superuser, the replication role or reserved by PostgreSQL`,
+    ],
     [
       "zero replicas",
       (c) => (c.namespaces[0].workloads[0].replicas = 0),
@@ -198,7 +270,7 @@ describe("stack config", () => {
     [
       "an untagged image",
       (c) => (c.namespaces[0].workloads[0].image = "nginx"),
-      `${W0}.image: got "nginx"; must be an image reference pinned by tag or digest (repo:1.2.3 or repo@sha256:...)`,
+      `${W0}.image: got "nginx"; must be an image reference pinned by tag or digest ([registry[:port]/]repo:1.2.3 or repo@sha256:...)`,
     ],
     [
       "a CPU quantity in words",
@@ -271,7 +343,7 @@ describe("stack config", () => {
     [
       "a Cassandra heap larger than memory allows",
       (c) => (c.namespaces[0].workloads[1].heap = { max: "2Gi", newGen: "200Mi" }),
-      `${W1}.heap.max: got "2Gi"; must be at most three quarters of the container memory (2Gi), leaving room for off-heap memory`,
+      `${W1}.heap.max: got "2Gi"; must be at most half of the container memory (2Gi), leaving room for direct memory, metaspace and nodetool`,
     ],
     [
       "a young generation as large as the heap",
@@ -344,17 +416,17 @@ describe("stack config", () => {
         };
         c.namespaces[0].workloads[1].heap = { max: "1600Mi", newGen: "400Mi" };
       },
-      `${W1}.heap.max: got "1600Mi"; must be at most three quarters of the container memory (2Gi), leaving room for off-heap memory`,
+      `${W1}.heap.max: got "1600Mi"; must be at most half of the container memory (2Gi), leaving room for direct memory, metaspace and nodetool`,
     ],
     [
       "the PostgreSQL superuser as the application user",
       (c) => c.namespaces[0].workloads.push({ kind: "postgres", name: "pg", user: "postgres" }),
-      `stateful:namespaces[0].workloads[2].user: got "postgres"; must not be postgres or replicator: those are the superuser and the replication role`,
+      `stateful:namespaces[0].workloads[2].user: got "postgres"; must not be postgres, replicator, public, none, current_user, session_user, current_role or start with pg_: those names are the superuser, the replication role or reserved by PostgreSQL`,
     ],
     [
       "the replication role as the application user",
       (c) => c.namespaces[0].workloads.push({ kind: "postgres", name: "pg", user: "replicator" }),
-      `stateful:namespaces[0].workloads[2].user: got "replicator"; must not be postgres or replicator: those are the superuser and the replication role`,
+      `stateful:namespaces[0].workloads[2].user: got "replicator"; must not be postgres, replicator, public, none, current_user, session_user, current_role or start with pg_: those names are the superuser, the replication role or reserved by PostgreSQL`,
     ],
     [
       "a Redis memory limit below its request",

@@ -2,7 +2,6 @@ import { strict as assert } from "assert";
 import { registered, setupMocks, only, valueOf } from "../support/mocks";
 import { validateObject } from "../support/schema";
 import { Nginx, NginxArgs, nginxServerConfig } from "../../components/nginx";
-import { DEFAULTS } from "../../components/defaults";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -23,13 +22,15 @@ describe("Nginx", () => {
   it("runs the pinned unprivileged image on a high port, in Parallel, with the kind's defaults", async () => {
     const { sts, pod } = await build();
     const [container] = pod.containers;
-    assert.equal(container.image, DEFAULTS.nginx.image);
-    assert.doesNotMatch(container.image, /:latest$/);
+    assert.equal(container.image, "nginxinc/nginx-unprivileged:1.27.4-alpine");
     assert.deepEqual(container.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
     assert.equal(sts.spec.podManagementPolicy, "Parallel");
     assert.equal(sts.spec.replicas, 2);
     assert.equal(pod.securityContext.runAsUser, 101);
-    assert.deepEqual(container.resources, DEFAULTS.nginx.resources);
+    assert.deepEqual(container.resources, {
+      requests: { cpu: "50m", memory: "64Mi" },
+      limits: { memory: "128Mi" },
+    });
     assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "1Gi");
   });
 
@@ -96,6 +97,22 @@ describe("Nginx", () => {
       "web-0.web.site.svc.cluster.local",
       "web-1.web.site.svc.cluster.local",
     ]);
+  });
+
+  it("refuses resources that cannot work before registering anything", async () => {
+    await setupMocks();
+    assert.throws(
+      () =>
+        new Nginx("web", {
+          namespace: "site",
+          storage: { className: "standard" },
+          resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "512Mi" } },
+        }),
+      {
+        message:
+          'Nginx web: resources.limits.memory: got "512Mi"; must be at least the memory request (1Gi)',
+      },
+    );
   });
 
   it("renders only schema-valid objects", async () => {

@@ -231,6 +231,15 @@ describe("StatefulWorkload", () => {
     ]);
   });
 
+  it("tells pulumi not to wait for a partitioned rollout, which never completes by design", async () => {
+    let { resources } = await build({ updatePartition: 2 });
+    assert.deepEqual((only(resources, STS).inputs.metadata as Obj).annotations, {
+      "pulumi.com/skipAwait": "true",
+    });
+    ({ resources } = await build());
+    assert.deepEqual((only(resources, STS).inputs.metadata as Obj).annotations, {});
+  });
+
   it("scales pulumi's wait for the StatefulSet with replicas under an ordered start", async () => {
     const { resources } = await build({ replicas: 5, startupSeconds: 300, minReadySeconds: 10 });
     const timeouts = only(resources, STS).options.customTimeouts!;
