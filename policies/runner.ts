@@ -68,9 +68,41 @@ function configExemption(
   return undefined;
 }
 
+/** How every note about a rule that crashed begins; no other finding does. */
+export const RULE_ERROR_PREFIX = "rule error:";
+
+/** True for the note a crashed rule leaves (see ruleErrorMessage). */
+export function isRuleError(message: string): boolean {
+  return message.startsWith(RULE_ERROR_PREFIX);
+}
+
+/** Long enough for any error message of ours, short enough that no object is pasted whole. */
+const MAX_ERROR_MESSAGE = 300;
+
 /**
- * Runs one rule on one StatefulSet. Never throws: an unknown value becomes a note, and so does an
- * unexpected error (so one malformed object cannot stop a preview). An exemption with a reason turns
+ * The note for a rule that threw something other than UnknownValueError: a bug in the rule, not a
+ * property of the object, so it says so and is never worded like a note about an unknown value.
+ * Never throws itself, whatever was thrown.
+ */
+export function ruleErrorMessage(rule: string, error: unknown): string {
+  let what: string;
+  try {
+    if (error instanceof Error) {
+      const text = String(error.message);
+      what = `${String(error.name)}: ${text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE)}...` : text}`;
+    } else {
+      what = `a non-Error value of type ${error === null ? "null" : typeof error}`;
+    }
+  } catch {
+    what = "an error that cannot be printed";
+  }
+  return `${RULE_ERROR_PREFIX} ${rule} threw ${what}; this is a bug in the policy, please report it`;
+}
+
+/**
+ * Runs one rule on one StatefulSet. Never throws: an unknown value becomes a "could not check"
+ * note, and an unexpected error a "rule error:" note (so one malformed object or one buggy rule
+ * cannot stop a preview, yet the bug is reported as one). An exemption with a reason turns
  * violations into notes naming the reason; one without a reason is reported and not applied.
  */
 export function evaluateRule(
@@ -85,11 +117,7 @@ export function evaluateRule(
       findings.push(...rule.check(sts, { config: config as never, stack }));
     });
   } catch (e) {
-    findings.push(
-      note(
-        `could not check: the rule failed on this object (${e instanceof Error ? e.message : String(e)})`,
-      ),
-    );
+    findings.push(note(ruleErrorMessage(rule.name, e)));
   }
   const extra: Finding[] = [];
   const exemption =

@@ -7,8 +7,10 @@ import {
   EXEMPT_ANNOTATION,
   EXEMPT_REASON_ANNOTATION,
   evaluateRule,
+  isRuleError,
+  ruleErrorMessage,
 } from "../../policies/runner";
-import { check, defaultConfig, stackObjects, stsWith, withField } from "./fixtures";
+import { check, defaultConfig, stackObjects, statefulSet, stsWith, withField } from "./fixtures";
 
 const RULE = "statefulset-storage-class";
 const VIOLATION =
@@ -106,21 +108,100 @@ describe("exemptions", () => {
   });
 });
 
+/** A rule with a bug: it throws `thrown` on every object. */
+function throwing(thrown: unknown): Rule<never> {
+  return {
+    name: "broken",
+    description: "",
+    level: "mandatory",
+    scope: "resource",
+    config: {},
+    check: () => {
+      throw thrown;
+    },
+  };
+}
+
 describe("the runner", () => {
-  it("turns an unexpected error in a rule into a note", () => {
-    const broken: Rule<never> = {
-      name: "broken",
-      description: "",
-      level: "mandatory",
-      scope: "resource",
-      config: {},
-      check: () => {
-        throw new TypeError("boom");
+  it("reports a rule that throws as a rule error, never as a could-not-check note", () => {
+    assert.deepStrictEqual(evaluateRule(throwing(new TypeError("boom")), stackObjects()[1], {}), [
+      {
+        type: "note",
+        message:
+          "rule error: broken threw TypeError: boom; this is a bug in the policy, please report it",
       },
-    };
-    assert.deepStrictEqual(evaluateRule(broken, stackObjects()[1], {}), [
-      { type: "note", message: "could not check: the rule failed on this object (boom)" },
     ]);
+  });
+
+  it("keeps a rule error advisory and lets every other rule run", () => {
+    const results = analyzeObjects(
+      stackObjects(),
+      [throwing(new RangeError("bad index")), ...RULES],
+      defaultConfig(),
+    );
+    assert.deepStrictEqual(results, [
+      {
+        rule: "broken",
+        level: "advisory",
+        kind: "StatefulSet",
+        namespace: "cache",
+        name: "redis",
+        message:
+          "rule error: broken threw RangeError: bad index; this is a bug in the policy, please report it",
+      },
+    ]);
+  });
+
+  it("never prints what a rule threw if it is not an Error, and never throws itself", () => {
+    const unprintable = Object.create(null) as object; // String(unprintable) throws
+    const hostile = new Error("x");
+    Object.defineProperty(hostile, "message", {
+      get() {
+        throw new Error("no");
+      },
+    });
+    for (const [thrown, what] of [
+      ["hunter2-do-not-print", "a non-Error value of type string"],
+      [unprintable, "a non-Error value of type object"],
+      [null, "a non-Error value of type null"],
+      [hostile, "an error that cannot be printed"],
+    ] as const) {
+      const message = `rule error: broken threw ${what}; this is a bug in the policy, please report it`;
+      assert.deepStrictEqual(ruleErrorMessage("broken", thrown), message);
+      assert.deepStrictEqual(evaluateRule(throwing(thrown), stackObjects()[1], {}), [
+        { type: "note", message },
+      ]);
+    }
+  });
+
+  it("shortens a long error message", () => {
+    const message = ruleErrorMessage("broken", new Error("x".repeat(1000)));
+    assert.strictEqual(
+      message,
+      `rule error: broken threw Error: ${"x".repeat(300)}...; this is a bug in the policy, please report it`,
+    );
+  });
+
+  it("does not let an exemption hide a rule error", () => {
+    const sts = withField(statefulSet(), ["metadata", "annotations"], {
+      [EXEMPT_ANNOTATION]: "broken",
+      [EXEMPT_REASON_ANNOTATION]: "why",
+    });
+    const found = evaluateRule(throwing(new Error("boom")), sts, {});
+    assert.deepStrictEqual(
+      found.map((f) => isRuleError(f.message)),
+      [true],
+    );
+  });
+
+  it("tells rule errors from notes about unknown values", () => {
+    const sts = withField(statefulSet(), ["metadata", "name"], UNKNOWN_SENTINELS.string);
+    const found = analyzeObjects(stackObjects(sts), RULES, defaultConfig());
+    assert.ok(found.length > 0);
+    for (const r of found) {
+      assert.ok(r.message.startsWith("could not check"), r.message);
+      assert.ok(!isRuleError(r.message), r.message);
+    }
   });
 
   it("reports each level as configured; disabled rules do not run", () => {

@@ -1,5 +1,7 @@
 // Whatever arrives (partial objects, wrong types, unknown sentinels anywhere), no rule throws: a
-// policy that crashes fails every preview of every stack that uses the pack.
+// policy that crashes fails every preview of every stack that uses the pack. The runner would turn
+// a crash into a "rule error:" note rather than fail the preview, so these properties also refuse
+// every such note: a rule that crashes on some input fails them, whatever the runner makes of it.
 import * as assert from "assert";
 import fc from "fast-check";
 import { toKubeObject } from "../../policies/adapter";
@@ -7,7 +9,7 @@ import { RULES } from "../../policies/rules";
 import { StackIndex } from "../../policies/rules/stackIndex";
 import type { KubeObject } from "../../policies/rules/types";
 import { UNKNOWN_SENTINELS, UnknownValueError } from "../../policies/rules/unknown";
-import { analyzeObjects, evaluateRule } from "../../policies/runner";
+import { analyzeObjects, evaluateRule, isRuleError } from "../../policies/runner";
 import { defaultConfig, stackObjects, statefulSet, withField } from "./fixtures";
 
 const sentinel = fc.constantFrom(...Object.values(UNKNOWN_SENTINELS));
@@ -40,12 +42,23 @@ const arbitraryObject: fc.Arbitrary<KubeObject> = fc
   .record({ kind: kubeKind, metadata: junk, spec: junk }, { requiredKeys: ["kind"] })
   .map((o) => o as KubeObject);
 
+/** Any key, but mostly the rules' own properties, so their readers meet malformed values. */
+const configKey = fc.oneof(
+  fc.constantFrom("exempt", ...RULES.flatMap((r) => Object.keys(r.config))),
+  fc.string(),
+);
+
 function assertFindings(findings: unknown): void {
   assert.ok(Array.isArray(findings));
   for (const f of findings as { type: unknown; message: unknown }[]) {
     assert.ok(f.type === "violation" || f.type === "note");
     assert.strictEqual(typeof f.message, "string");
+    assertNoRuleError(f.message as string);
   }
+}
+
+function assertNoRuleError(message: string): void {
+  assert.ok(!isRuleError(message), `a rule crashed: ${message}`);
 }
 
 describe("rules on arbitrary input", () => {
@@ -72,7 +85,7 @@ describe("rules on arbitrary input", () => {
 
   it("tolerate malformed config", () => {
     fc.assert(
-      fc.property(mutatedStatefulSet, fc.dictionary(fc.string(), junk), (sts, config) => {
+      fc.property(mutatedStatefulSet, fc.dictionary(configKey, junk), (sts, config) => {
         for (const rule of RULES) assertFindings(evaluateRule(rule, sts, config));
       }),
       { numRuns: 100 },
@@ -85,7 +98,10 @@ describe("rules on arbitrary input", () => {
         fc.array(fc.oneof(arbitraryObject, mutatedStatefulSet), { maxLength: 6 }),
         (objects) => {
           const results = analyzeObjects(objects, RULES, defaultConfig());
-          for (const r of results) assert.strictEqual(typeof r.message, "string");
+          for (const r of results) {
+            assert.strictEqual(typeof r.message, "string");
+            assertNoRuleError(r.message);
+          }
         },
       ),
       { numRuns: 200 },
