@@ -25,6 +25,18 @@ const INITDB_DIR = "/docker-entrypoint-initdb.d";
 const SCRIPTS_DIR = "/scripts";
 /** Seconds pg_isready waits; each probe's own timeout is one second longer. */
 const ISREADY_TIMEOUT = 2;
+/** Where the official image's server puts its Unix socket (trust authentication for local users). */
+const SOCKET_DIR = "/var/run/postgresql";
+/** Seconds a replica's readiness check may take to connect over the socket (libpq's least useful value). */
+const RECEIVER_CONNECT_TIMEOUT = 2;
+/** Milliseconds the replica's readiness query may run. */
+const RECEIVER_STATEMENT_TIMEOUT_MS = 1000;
+/**
+ * The longest the readiness script can run: pg_isready, then on a replica the connection and the
+ * query one after the other. The readiness probe's own timeout is one second longer.
+ */
+export const POSTGRES_READINESS_SECONDS =
+  ISREADY_TIMEOUT + RECEIVER_CONNECT_TIMEOUT + RECEIVER_STATEMENT_TIMEOUT_MS / 1000;
 
 /** The Secret keys (the Secret is `<name>-auth`). */
 export const POSTGRES_SECRET_KEYS = {
@@ -54,10 +66,19 @@ export interface PostgresArgs extends BaseWorkloadArgs {
  * Sourced by the image's entrypoint once, on the primary's first start: creates the application
  * role and database and the replication role, and lets the replication role in. Passwords come from
  * the environment through psql's \getenv, so they never appear on a command line.
+ *
+ * The server logs a failing statement's text (log_min_error_statement defaults to `error`), and a
+ * failing CREATE ROLE ... PASSWORD would reach the logs with the password filled in. So before any
+ * statement that carries a password, the session stops logging statement texts: on error
+ * (log_min_error_statement), always (log_statement) and by duration (log_min_duration_statement).
+ * These are superuser settings, and $POSTGRES_USER is the superuser.
  */
 export const POSTGRES_INIT_SCRIPT = [
   "# Runs once, on the primary's first start (sourced by docker-entrypoint.sh after initdb).",
   "psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname postgres <<'EOSQL'",
+  "SET log_min_error_statement = panic;",
+  "SET log_statement = 'none';",
+  "SET log_min_duration_statement = -1;",
   "\\getenv app_user APP_USER",
   "\\getenv app_password APP_PASSWORD",
   "\\getenv app_database APP_DATABASE",
@@ -88,6 +109,38 @@ export const POSTGRES_CLONE_SCRIPT = [
   '  -U "$REPLICATION_USER" -D "$PGDATA.clone" -R -X stream --checkpoint=fast --no-password',
   'rm -rf "$PGDATA"',
   'mv "$PGDATA.clone" "$PGDATA"',
+  "",
+].join("\n");
+
+const PG_ISREADY = [
+  "pg_isready",
+  "-h",
+  "127.0.0.1",
+  "-p",
+  String(POSTGRES_PORT),
+  "-U",
+  "postgres",
+  "-d",
+  "postgres",
+  "-t",
+  String(ISREADY_TIMEOUT),
+];
+
+/**
+ * Readiness. Every pod must accept connections (pg_isready). A replica must also be streaming from
+ * the primary: pg_isready passes on any consistent standby, including one whose WAL receiver has
+ * stopped (it fell further behind than wal_keep_size, it kept a claim from an earlier primary, the
+ * primary was initialised again), which would serve stale reads for ever. The query goes over the
+ * local Unix socket as `postgres` (trust authentication there in the official image, so no password
+ * is involved) with bounded connect and statement times. Pod 0, the primary, has no WAL receiver.
+ */
+export const POSTGRES_READINESS_SCRIPT = [
+  `${PG_ISREADY.join(" ")} || exit 1`,
+  'if [ "${POD_NAME##*-}" = 0 ]; then exit 0; fi',
+  `status=$(PGCONNECT_TIMEOUT=${RECEIVER_CONNECT_TIMEOUT} PGOPTIONS='-c statement_timeout=${RECEIVER_STATEMENT_TIMEOUT_MS}' \\`,
+  `  psql -X -w -q -A -t -h ${SOCKET_DIR} -p ${POSTGRES_PORT} -U postgres -d postgres \\`,
+  "  -c 'SELECT status FROM pg_stat_wal_receiver') || exit 1",
+  'if [ "$status" != streaming ]; then echo "WAL receiver: ${status:-not running}"; exit 1; fi',
   "",
 ].join("\n");
 
@@ -163,19 +216,7 @@ export class Postgres extends pulumi.ComponentResource {
       { name: "APP_USER", value: user },
       secretEnv("APP_PASSWORD", names.secret, keys.user),
     ];
-    const isReady = [
-      "pg_isready",
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(POSTGRES_PORT),
-      "-U",
-      "postgres",
-      "-d",
-      "postgres",
-      "-t",
-      String(ISREADY_TIMEOUT),
-    ];
+    const isReady = PG_ISREADY;
     const settings = postgresSettings(r.resources);
     const shmMiB = Math.max(64, Math.floor(mebibytes(r.resources.requests.memory)! / 4));
     const stopWithin = Math.max(5, r.terminationGracePeriodSeconds - 10);
@@ -244,11 +285,13 @@ export class Postgres extends pulumi.ComponentResource {
               failureThreshold: Math.ceil(r.startupSeconds / 10),
             },
             readinessProbe: {
-              exec: { command: isReady },
+              exec: { command: ["sh", "-c", POSTGRES_READINESS_SCRIPT] },
               periodSeconds: 10,
-              timeoutSeconds: ISREADY_TIMEOUT + 1,
+              timeoutSeconds: POSTGRES_READINESS_SECONDS + 1,
               failureThreshold: 3,
             },
+            // Liveness asks only whether the server answers: a replica that stopped streaming is
+            // taken out of service by readiness, and restarting it would not bring its stream back.
             livenessProbe: {
               exec: { command: isReady },
               periodSeconds: 20,

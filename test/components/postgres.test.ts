@@ -1,6 +1,14 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import {
@@ -59,6 +67,28 @@ function plainPasswords(resources: RecordedResource[]): string[] {
 const env = (container: Obj, name: string) => container.env.find((e: Obj) => e.name === name);
 const fromSecret = (key: string) => ({ secretKeyRef: { name: "db-auth", key } });
 
+/** A directory of executable stub commands (`#!/bin/sh` + body), to put first on PATH. */
+function stubs(commands: Record<string, string>): { dir: string; bin: string } {
+  const dir = mkdtempSync(join(tmpdir(), "pg-stub-"));
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  for (const [cmd, body] of Object.entries(commands)) {
+    writeFileSync(join(bin, cmd), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(bin, cmd), 0o755);
+  }
+  return { dir, bin };
+}
+
+/** Runs a command (as an exec probe would) with the given environment; returns its exit code. */
+function exitCode(command: string[], env: Record<string, string>): number {
+  try {
+    execFileSync(command[0], command.slice(1), { env, stdio: "pipe" });
+    return 0;
+  } catch (err) {
+    return (err as { status: number }).status;
+  }
+}
+
 describe("Postgres", () => {
   it("runs the pinned official image as uid 999, OrderedReady, PGDATA below the claim", async () => {
     const { sts, pod, container, resources } = await build();
@@ -95,6 +125,61 @@ describe("Postgres", () => {
     assert.equal(env(container, "APP_DATABASE").value, "orders");
     assert.equal(env(container, "APP_USER").value, "shop");
     assert.equal(env(container, "REPLICATION_USER").value, "replicator");
+  });
+
+  it("init script: stops logging statement texts before any statement that carries a password", async () => {
+    const { resources } = await build();
+    const script = (only(resources, "kubernetes:core/v1:ConfigMap").inputs as Obj).data[
+      "10-roles.sh"
+    ];
+    // psql records its arguments and the SQL it is given on stdin.
+    const { dir, bin } = stubs({
+      psql: `printf '%s\\n' "$@" > "$STUB_DIR/argv"; cat > "$STUB_DIR/stdin"`,
+    });
+    const secrets = {
+      POSTGRES_PASSWORD: "superuser-s3cr3t",
+      APP_PASSWORD: "app-s3cr3t",
+      REPLICATION_PASSWORD: "replication-s3cr3t",
+    };
+    mkdirSync(join(dir, "pgdata"));
+    // docker-entrypoint.sh sources the script with bash.
+    execFileSync("bash", ["-c", script], {
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        STUB_DIR: dir,
+        PGDATA: join(dir, "pgdata"),
+        POSTGRES_USER: "postgres",
+        APP_USER: "app",
+        APP_DATABASE: "app",
+        REPLICATION_USER: "replicator",
+        ...secrets,
+      },
+    });
+    const argv = readFileSync(join(dir, "argv"), "utf8").split("\n");
+    const sql = readFileSync(join(dir, "stdin"), "utf8").split("\n");
+    assert.deepEqual(argv.slice(0, 2), ["-v", "ON_ERROR_STOP=1"]);
+    for (const password of Object.values(secrets)) {
+      assert.ok(!argv.some((a) => a.includes(password)), "no password on psql's command line");
+      assert.ok(!sql.some((l) => l.includes(password)), "the script never expands a password");
+    }
+    // The psql variables that hold passwords, and the first statement that uses one.
+    const passwordVars = sql
+      .map((l) => /^\\getenv (\w+) \w*PASSWORD$/.exec(l)?.[1])
+      .filter((v): v is string => !!v);
+    assert.deepEqual(passwordVars, ["app_password", "repl_password"]);
+    const firstWithPassword = sql.findIndex(
+      (l) => !l.startsWith("\\") && passwordVars.some((v) => l.includes(`:'${v}'`)),
+    );
+    assert.ok(firstWithPassword > 0, "some statement sets a password");
+    for (const setting of ["SET log_min_error_statement = panic;", "SET log_statement = 'none';"]) {
+      const at = sql.indexOf(setting);
+      assert.ok(at >= 0, `${setting} is in the SQL`);
+      assert.ok(at < firstWithPassword, `${setting} comes before the first password`);
+    }
+    assert.equal(
+      readFileSync(join(dir, "pgdata", "pg_hba.conf"), "utf8"),
+      "host replication replicator all scram-sha-256\n",
+    );
   });
 
   it("clones the primary with pg_basebackup -R on a replica's first start", async () => {
@@ -209,14 +294,83 @@ describe("Postgres", () => {
       "2",
     ];
     const { startupProbe: start, readinessProbe: ready, livenessProbe: live } = container;
-    for (const probe of [start, ready, live]) {
+    for (const probe of [start, live]) {
       assert.deepEqual(probe.exec.command, isReady);
       assert.ok(probe.timeoutSeconds > 2, "longer than pg_isready's own timeout");
     }
+    assert.deepEqual(ready.exec.command.slice(0, 2), ["sh", "-c"]);
+    assert.ok(ready.exec.command[2].startsWith(`${isReady.join(" ")} || exit 1\n`));
     assert.ok(start.periodSeconds * start.failureThreshold >= 300);
     assert.ok(
       live.periodSeconds * live.failureThreshold > ready.periodSeconds * ready.failureThreshold,
     );
+  });
+
+  it("is ready on a replica only while its WAL receiver streams; the primary needs pg_isready alone", async () => {
+    const { container } = await build({ replicas: 3 });
+    const probe = container.readinessProbe;
+    const { dir, bin } = stubs({
+      pg_isready: 'exit "${ISREADY_EXIT:-0}"',
+      // Records how it was called, then answers as the server would.
+      psql: [
+        `printf '%s\\n' "$@" > "$STUB_DIR/psql-argv"`,
+        `echo "$PGCONNECT_TIMEOUT|$PGOPTIONS" > "$STUB_DIR/psql-env"`,
+        'if [ -n "$RECEIVER_STATUS" ]; then echo "$RECEIVER_STATUS"; fi',
+        'exit "${PSQL_EXIT:-0}"',
+      ].join("\n"),
+    });
+    const run = (pod: string, vars: Record<string, string> = {}) => {
+      rmSync(join(dir, "psql-argv"), { force: true });
+      const code = exitCode(probe.exec.command, {
+        PATH: `${bin}:${process.env.PATH}`,
+        STUB_DIR: dir,
+        POD_NAME: pod,
+        ...vars,
+      });
+      return { code, askedReceiver: existsSync(join(dir, "psql-argv")) };
+    };
+
+    assert.deepEqual(run("db-0"), { code: 0, askedReceiver: false }, "primary: pg_isready only");
+    assert.notEqual(run("db-0", { ISREADY_EXIT: "2" }).code, 0, "primary not accepting");
+
+    assert.deepEqual(
+      run("db-1", { RECEIVER_STATUS: "streaming" }),
+      { code: 0, askedReceiver: true },
+      "streaming replica",
+    );
+    const argv = readFileSync(join(dir, "psql-argv"), "utf8");
+    assert.match(argv, /^-h\n\/var\/run\/postgresql\n/m, "over the local Unix socket");
+    assert.match(argv, /^-U\npostgres\n/m);
+    assert.match(argv, /^SELECT status FROM pg_stat_wal_receiver$/m);
+    assert.match(argv, /^-w$/m, "never waits for a password prompt");
+    const [connectTimeout, options] = readFileSync(join(dir, "psql-env"), "utf8").trim().split("|");
+    assert.match(options, /^-c statement_timeout=\d+$/);
+
+    for (const status of ["waiting", "starting", "stopping", ""]) {
+      assert.notEqual(
+        run("db-1", { RECEIVER_STATUS: status }).code,
+        0,
+        `replica with WAL receiver '${status}'`,
+      );
+    }
+    assert.notEqual(run("db-2", { PSQL_EXIT: "2" }).code, 0, "psql cannot connect");
+    assert.notEqual(run("db-10").code, 0, "ordinal 10 is a replica, not pod 0");
+    assert.equal(run("db-10", { RECEIVER_STATUS: "streaming" }).code, 0);
+    assert.deepEqual(
+      run("db-1", { ISREADY_EXIT: "1", RECEIVER_STATUS: "streaming" }),
+      { code: 1, askedReceiver: false },
+      "a replica that does not accept connections",
+    );
+
+    // The probe outlasts the script's own bounds (pg_isready, then psql's connect and statement
+    // timeouts) by at least a second, and ends before the next probe is due.
+    const script: string = probe.exec.command[2];
+    const isReadySeconds = Number(/pg_isready .*-t (\d+)/.exec(script)![1]);
+    const statementMs = Number(/statement_timeout=(\d+)/.exec(options)![1]);
+    const own = isReadySeconds + Number(connectTimeout) + Math.ceil(statementMs / 1000);
+    assert.ok(Number(connectTimeout) >= 1, "psql has a connect timeout");
+    assert.ok(probe.timeoutSeconds >= own + 1, `${probe.timeoutSeconds}s >= ${own}s + 1s`);
+    assert.ok(probe.timeoutSeconds < probe.periodSeconds);
   });
 
   it("stops fast before the grace period ends and sizes memory settings from resources", async () => {
@@ -251,7 +405,8 @@ describe("Postgres", () => {
   });
 
   describe("refuses args that cannot work, before registering anything", () => {
-    const cases: [string, Partial<PostgresArgs>, string][] = [
+    // The messages themselves are config.ts's (and test/components/config.test.ts's) business.
+    const cases: [string, Partial<PostgresArgs>, string | RegExp][] = [
       [
         "Parallel pod management",
         { podManagementPolicy: "Parallel" },
@@ -260,7 +415,7 @@ describe("Postgres", () => {
       [
         "the superuser as the application role",
         { user: "postgres" },
-        'Postgres db: user: got "postgres"; must not be postgres or replicator: those are the superuser and the replication role',
+        /^Postgres db: user: got "postgres"; must not be postgres\b/,
       ],
       [
         "a memory limit below the request",
