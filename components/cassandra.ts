@@ -17,40 +17,65 @@ import {
 export const CQL_PORT = 9042;
 export const INTRA_NODE_PORT = 7000;
 const DATA = "/var/lib/cassandra";
+/** The heap of a nodetool JVM, which runs inside the server's container and memory limit. */
+const NODETOOL_HEAP_MIB = 128;
 /**
  * nodetool starts its own JVM with `-Xmx$MAX_HEAP_SIZE`, and the container's MAX_HEAP_SIZE is the
  * server's heap: every probe and hook sets a small one, so nodetool never claims the server's memory.
  */
-export const NODETOOL_ENV = "MAX_HEAP_SIZE=128M";
+export const NODETOOL_ENV = `MAX_HEAP_SIZE=${NODETOOL_HEAP_MIB}M`;
 /** Seconds `nodetool status` may take in the readiness probe; the probe's timeout is one more. */
 const STATUS_TIMEOUT = 10;
+/**
+ * Seconds between readiness probes. Each one starts a nodetool JVM (a second or more of CPU and up
+ * to ~192 MiB of memory, see cassandraMemory), so never more often than every 15 s.
+ */
+const READINESS_PERIOD = 15;
 const STARTUP_PERIOD = 10;
+
+/**
+ * Estimates of the memory a container needs beyond the server's heap and direct memory (MiB):
+ * one nodetool JVM at a time (its heap and its metaspace, code cache and threads), and the server
+ * JVM's own overhead (metaspace, code cache, thread stacks, GC structures).
+ */
+const MEMORY_RESERVE = {
+  nodetoolHeap: NODETOOL_HEAP_MIB,
+  nodetoolNonHeap: 64,
+  serverNonHeap: 192,
+} as const;
+const RESERVE_MIB = Object.values(MEMORY_RESERVE).reduce((a, b) => a + b, 0);
 
 /** Arguments of a Cassandra workload; see BaseWorkloadArgs for the fields every kind shares. */
 export interface CassandraArgs extends BaseWorkloadArgs {
   /**
-   * How many of the first pods are seeds (at least 1, at most replicas).
+   * How many of the first pods are seeds (at least 1, at most replicas). Fix it before the first
+   * start: a seed never bootstraps (streams its share of the data from the ring) when it first
+   * joins, so a pod that becomes a seed before its first start, such as pod 1 when a one-pod ring
+   * with the default (then 1 seed) grows to 3 pods (then 2), or a seed whose claim is lost, joins
+   * empty and owns token ranges it has no data for until a repair.
    * @default 2, or replicas when fewer
    */
   seeds?: number;
   /**
-   * The cluster name; nodes with another name refuse to join.
+   * The cluster name; nodes with another name refuse to join. Fixed at the first start: each node
+   * stores it in its system keyspace and refuses to start under another name.
    * @default "stateful"
    */
   clusterName?: string;
   /**
-   * The datacenter every node reports (GossipingPropertyFileSnitch).
+   * The datacenter every node reports (GossipingPropertyFileSnitch). Fixed at the first start: a
+   * node refuses to start in another datacenter than the one it stored.
    * @default "dc1"
    */
   datacenter?: string;
   /**
-   * The rack every node reports.
+   * The rack every node reports. Fixed at the first start, like the datacenter.
    * @default "rack1"
    */
   rack?: string;
   /**
    * The JVM heap and its young generation.
-   * @default derived from the memory request by Cassandra's own rule (cassandraHeap)
+   * @default derived from the container's memory (cassandraMemory)
    */
   heap?: { max: string; newGen: string };
 }
@@ -66,6 +91,51 @@ export function cassandraHeap(memoryMiB: number): { maxMiB: number; newGenMiB: n
     Math.min(Math.floor(memoryMiB / 4), 8192),
   );
   return { maxMiB, newGenMiB: Math.floor(maxMiB / 4) };
+}
+
+/** The server JVM's memory: heap, young generation and the direct-memory ceiling, in MiB. */
+export interface CassandraMemory {
+  maxMiB: number;
+  newGenMiB: number;
+  directMiB: number;
+}
+
+/**
+ * The server's memory in a container with this memory request and limit (MiB).
+ *
+ * Direct memory (NIO buffers: the chunk cache, network and streaming buffers) is capped at a
+ * quarter of the limit: otherwise the JVM's default (as much as the heap) applies, and nothing in
+ * cassandra-env.sh bounds it by the container's limit (its own sizing reads the host's memory with
+ * free -m). Past the cap the JVM throws OutOfMemoryError (cassandra-env.sh then kills it), which
+ * names the cause in the log, rather than the container being OOM-killed with no trace of why.
+ *
+ * The heap, unless given, follows Cassandra's rule (cassandraHeap) from the request, and never
+ * exceeds half the limit nor what the limit leaves once direct memory and the reserve
+ * (MEMORY_RESERVE: a nodetool JVM, the server's non-heap) are counted:
+ *
+ *   limit | heap (rule / capped) | direct | nodetool heap + non-heap | server non-heap | total
+ *   1Gi   | 512 / 384            | 256    | 128 + 64                | 192             | 1024
+ *   2Gi   | 1024 / 1024          | 512    | 128 + 64                | 192             | 1920
+ *
+ * The server's heap is committed at start (-Xms = -Xmx); direct memory and the nodetool JVM only
+ * grow to their ceilings. Readiness runs one nodetool at a time (its timeout is below its period);
+ * only the drain at shutdown may overlap a probe. Page cache is also charged to the container but
+ * is reclaimed before the limit is enforced. A given heap is taken as is: config validation allows
+ * up to half the limit, which below a 1536Mi limit leaves less than this budget assumes.
+ */
+export function cassandraMemory(
+  requestMiB: number,
+  limitMiB: number,
+  heap?: { maxMiB: number; newGenMiB: number },
+): CassandraMemory {
+  const directMiB = Math.floor(limitMiB / 4);
+  if (heap) return { ...heap, directMiB };
+  const maxMiB = Math.min(
+    cassandraHeap(requestMiB).maxMiB,
+    Math.floor(limitMiB / 2),
+    limitMiB - directMiB - RESERVE_MIB,
+  );
+  return { maxMiB, newGenMiB: Math.floor(maxMiB / 4), directMiB };
 }
 
 /** The comma-separated seed list: the stable DNS names of the first `seeds` pods. */
@@ -98,10 +168,19 @@ export class Cassandra extends pulumi.ComponentResource {
       r.clusterDomain,
     );
     const seeds = args.seeds ?? Math.min(CASSANDRA_DEFAULTS.seeds, r.replicas);
-    const heap = args.heap
-      ? { maxMiB: mebibytes(args.heap.max)!, newGenMiB: mebibytes(args.heap.newGen)! }
-      : cassandraHeap(mebibytes(r.resources.requests.memory)!);
+    const memory = cassandraMemory(
+      mebibytes(r.resources.requests.memory)!,
+      mebibytes(r.resources.limits.memory)!,
+      args.heap && {
+        maxMiB: mebibytes(args.heap.max)!,
+        newGenMiB: mebibytes(args.heap.newGen)!,
+      },
+    );
 
+    // The seeds, the cluster name, the datacenter and the rack are written into each node's data
+    // at its first start and must not change afterwards (see CassandraArgs): a changed name,
+    // datacenter or rack makes the rolled pods refuse to start, and a pod that becomes a seed
+    // before its first start skips bootstrap and joins without its data.
     const env = [
       fieldEnv("POD_IP", "status.podIP"),
       { name: "CASSANDRA_LISTEN_ADDRESS", value: "$(POD_IP)" },
@@ -113,8 +192,10 @@ export class Cassandra extends pulumi.ComponentResource {
       { name: "CASSANDRA_ENDPOINT_SNITCH", value: "GossipingPropertyFileSnitch" },
       { name: "CASSANDRA_DC", value: args.datacenter ?? CASSANDRA_DEFAULTS.datacenter },
       { name: "CASSANDRA_RACK", value: args.rack ?? CASSANDRA_DEFAULTS.rack },
-      { name: "MAX_HEAP_SIZE", value: `${heap.maxMiB}M` },
-      { name: "HEAP_NEWSIZE", value: `${heap.newGenMiB}M` },
+      { name: "MAX_HEAP_SIZE", value: `${memory.maxMiB}M` },
+      { name: "HEAP_NEWSIZE", value: `${memory.newGenMiB}M` },
+      // cassandra-env.sh appends JVM_EXTRA_OPTS last, so this wins over any value it derives.
+      { name: "JVM_EXTRA_OPTS", value: `-XX:MaxDirectMemorySize=${memory.directMiB}M` },
     ];
 
     this.workload = new StatefulWorkload(
@@ -147,7 +228,7 @@ export class Cassandra extends pulumi.ComponentResource {
             },
             readinessProbe: {
               exec: { command: ["sh", "-c", CASSANDRA_READINESS_SCRIPT] },
-              periodSeconds: 15,
+              periodSeconds: READINESS_PERIOD,
               timeoutSeconds: STATUS_TIMEOUT + 1,
               failureThreshold: 3,
             },

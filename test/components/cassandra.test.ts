@@ -9,9 +9,11 @@ import {
   Cassandra,
   CassandraArgs,
   cassandraHeap,
+  cassandraMemory,
   CASSANDRA_READINESS_SCRIPT,
 } from "../../components/cassandra";
 import { DEFAULTS } from "../../components/defaults";
+import { mebibytes } from "../../components/quantity";
 import { podDisruptionAllowance } from "../../components/statefulWorkload";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -113,10 +115,76 @@ describe("Cassandra", () => {
     assert.equal(env(container, "HEAP_NEWSIZE").value, "256M");
     ({ container } = await build({
       resources: { requests: { cpu: "1", memory: "4Gi" } },
-      heap: { max: "3Gi", newGen: "600Mi" },
+      heap: { max: "2Gi", newGen: "600Mi" },
     }));
-    assert.equal(env(container, "MAX_HEAP_SIZE").value, "3072M");
+    assert.equal(env(container, "MAX_HEAP_SIZE").value, "2048M");
     assert.equal(env(container, "HEAP_NEWSIZE").value, "600M");
+  });
+
+  it("caps direct memory at a quarter of the limit, and heap, direct memory and nodetool fit in it", async () => {
+    /** What the rendered container can take at most, MiB: server heap, direct memory, nodetool. */
+    const budget = (container: Obj) => {
+      const mib = (text: string) => mebibytes(text.replace(/M$/, "Mi"))!;
+      const direct = /^-XX:MaxDirectMemorySize=(\d+M)$/.exec(
+        env(container, "JVM_EXTRA_OPTS")?.value,
+      );
+      assert.ok(direct, "JVM_EXTRA_OPTS caps direct memory");
+      const nodetool = /^MAX_HEAP_SIZE=(\d+M) /.exec(container.readinessProbe.exec.command[2]);
+      return {
+        limit: mebibytes(container.resources.limits.memory)!,
+        heap: mib(env(container, "MAX_HEAP_SIZE").value),
+        direct: mib(direct[1]),
+        nodetool: mib(nodetool![1]),
+      };
+    };
+    // Beyond those, estimates: nodetool's metaspace, code cache and threads (64 MiB), and the
+    // server JVM's own metaspace, code cache, thread stacks and GC structures (192 MiB).
+    const overhead = 64 + 192;
+    const cases: [string, CassandraArgs["resources"], Record<string, number>][] = [
+      ["the default 2Gi", undefined, { limit: 2048, heap: 1024, direct: 512, nodetool: 128 }],
+      [
+        "the dev stack's 1Gi",
+        { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "1Gi" } },
+        { limit: 1024, heap: 384, direct: 256, nodetool: 128 },
+      ],
+      [
+        "a 2Gi request under a 4Gi limit",
+        { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "4Gi" } },
+        { limit: 4096, heap: 1024, direct: 1024, nodetool: 128 },
+      ],
+      [
+        "the prod stack's 8Gi",
+        { requests: { cpu: "2", memory: "8Gi" }, limits: { memory: "8Gi" } },
+        { limit: 8192, heap: 2048, direct: 2048, nodetool: 128 },
+      ],
+    ];
+    for (const [what, resources, expected] of cases) {
+      const { container } = await build({ resources });
+      const b = budget(container);
+      assert.deepEqual(b, expected, what);
+      assert.ok(b.heap <= b.limit / 2, `${what}: heap at most half the limit`);
+      assert.ok(
+        b.heap + b.direct + b.nodetool + overhead <= b.limit,
+        `${what}: ${b.heap} + ${b.direct} + ${b.nodetool} + ${overhead} <= ${b.limit}`,
+      );
+    }
+    // Every memory the config accepts (at least 1Gi, limit at least the request).
+    for (let request = 1024; request <= 64 * 1024; request += 256) {
+      for (const limit of [request, request + 512, request * 2]) {
+        const m = cassandraMemory(request, limit);
+        const at = `request ${request}, limit ${limit}`;
+        assert.ok(m.maxMiB <= limit / 2, `${at}: heap at most half the limit`);
+        assert.ok(m.maxMiB <= cassandraHeap(request).maxMiB, `${at}: never above Cassandra's rule`);
+        assert.ok(m.maxMiB >= 256, `${at}: a heap Cassandra runs with`);
+        assert.equal(m.directMiB, Math.floor(limit / 4), at);
+        assert.ok(m.maxMiB + m.directMiB + 128 + overhead <= limit, at);
+      }
+    }
+    assert.deepEqual(cassandraMemory(1024, 1024, { maxMiB: 300, newGenMiB: 60 }), {
+      maxMiB: 300,
+      newGenMiB: 60,
+      directMiB: 256,
+    });
   });
 
   it("is ready when nodetool reports its own IP Up/Normal", async () => {
@@ -125,6 +193,9 @@ describe("Cassandra", () => {
     assert.deepEqual(probe.exec.command, ["sh", "-c", CASSANDRA_READINESS_SCRIPT]);
     assert.match(CASSANDRA_READINESS_SCRIPT, /^MAX_HEAP_SIZE=128M timeout 10 nodetool status \|/);
     assert.equal(probe.timeoutSeconds, 11);
+    // Each probe starts a nodetool JVM in the server's memory limit: not too often.
+    assert.ok(probe.periodSeconds >= 15);
+    assert.ok(probe.timeoutSeconds < probe.periodSeconds);
 
     const bin = mkdtempSync(join(tmpdir(), "nodetool-"));
     const status = [
@@ -222,7 +293,8 @@ describe("Cassandra", () => {
 
   describe("refuses args that cannot work, before registering anything", () => {
     const memory = (m: string) => ({ requests: { cpu: "1", memory: m } });
-    const cases: [string, Partial<CassandraArgs>, string][] = [
+    // The memory messages are config.ts's (and test/components/config.test.ts's) business.
+    const cases: [string, Partial<CassandraArgs>, string | RegExp][] = [
       [
         "more seeds than replicas",
         { replicas: 3, seeds: 4 },
@@ -244,9 +316,9 @@ describe("Cassandra", () => {
         "Cassandra ring: seeds: got 1.5; must be a whole number of at least 1",
       ],
       [
-        "a heap above three quarters of memory",
+        "a heap as large as memory",
         { heap: { max: "2Gi", newGen: "200Mi" } },
-        'Cassandra ring: heap.max: got "2Gi"; must be at most three quarters of the container memory (2Gi), leaving room for off-heap memory',
+        /^Cassandra ring: heap\.max: got "2Gi"; must be at most /,
       ],
       [
         "a heap below 256Mi",
@@ -266,7 +338,7 @@ describe("Cassandra", () => {
       [
         "less than 1Gi of memory",
         { resources: memory("512Mi") },
-        'Cassandra ring: resources.requests.memory: got "512Mi"; must be at least 1Gi for Cassandra: the JVM heap and off-heap memory need it',
+        /^Cassandra ring: resources\.requests\.memory: got "512Mi"; must be at least 1/,
       ],
       [
         "Parallel pod management",
