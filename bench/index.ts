@@ -24,6 +24,10 @@ const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 
 interface ProgramRun {
   resources: number;
+  /** ms from process start until index.ts begins: loading and compiling modules. */
+  msLoading: number;
+  /** ms from index.ts beginning until the engine answered the last registration. */
+  msProgram: number;
   msToLastResource: number;
   peakRssMb: number;
 }
@@ -49,34 +53,37 @@ function runProgramProcess(arg: string, typeCheck: boolean): ProgramRun {
 }
 
 function programBench() {
-  const runs = (arg: string, times: number, typeCheck = false) =>
-    Array.from({ length: times }, () => runProgramProcess(arg, typeCheck));
+  const run = (arg: string, typeCheck = false) => runProgramProcess(arg, typeCheck);
   log("program: start-up (no workloads), type-checked and transpile-only, interleaved");
-  const startChecked: number[] = [];
-  const startTranspiled: number[] = [];
+  const checked: ProgramRun[] = [];
+  const transpiled: ProgramRun[] = [];
   for (let i = 0; i < 3; i++) {
-    startChecked.push(runs("0", 1, true)[0].msToLastResource);
-    startTranspiled.push(runs("0", 1)[0].msToLastResource);
+    checked.push(run("0", true));
+    transpiled.push(run("0"));
   }
-  const base = median(startTranspiled);
-  const dev = median(runs("dev", 3).map((r) => r.msToLastResource));
+  const startChecked = median(checked.map((r) => r.msToLastResource));
+  const startTranspiled = median(transpiled.map((r) => r.msToLastResource));
+  // The program's fixed cost (config validation, provider, namespace), beside module loading.
+  const fixedMs = median(transpiled.map((r) => r.msProgram));
+  const dev = median(Array.from({ length: 3 }, () => run("dev").msToLastResource));
   const msPerWorkload: Record<string, number> = {};
   const msToLastResource: Record<string, number> = {};
   const resources: Record<string, number> = {};
   let peakRssMb = 0;
   for (const n of SIZES) {
     log(`program: ${n} workloads`);
-    const rs = runs(String(n), n >= 1000 ? 1 : 3);
-    const ms = median(rs.map((r) => r.msToLastResource));
-    msToLastResource[n] = round(ms, 0);
-    msPerWorkload[n] = round((ms - base) / n);
+    const rs = Array.from({ length: n >= 1000 ? 1 : 3 }, () => run(String(n)));
+    msToLastResource[n] = round(median(rs.map((r) => r.msToLastResource)), 0);
+    msPerWorkload[n] = round((median(rs.map((r) => r.msProgram)) - fixedMs) / n);
     resources[n] = rs[0].resources;
     if (n === Math.max(...SIZES)) peakRssMb = round(Math.max(...rs.map((r) => r.peakRssMb)), 0);
   }
   const [first, last] = [SIZES[0], SIZES[SIZES.length - 1]];
   return {
-    startMs: { typeChecked: round(median(startChecked), 0), transpileOnly: round(base, 0) },
-    startRatioTypeCheckedToTranspiled: round(median(startChecked) / base),
+    startMs: { typeChecked: round(startChecked, 0), transpileOnly: round(startTranspiled, 0) },
+    startRatioTypeCheckedToTranspiled: round(startChecked / startTranspiled),
+    loadingMs: round(median(transpiled.map((r) => r.msLoading)), 0),
+    fixedProgramMs: round(fixedMs, 0),
     devStackMs: round(dev, 0),
     msToLastResource,
     resources,
