@@ -3,7 +3,12 @@
 // pods before they are ready, drained before they stop, and never disrupted below quorum.
 import * as pulumi from "@pulumi/pulumi";
 import { assertValidWorkload } from "./config";
-import { CASSANDRA_DEFAULTS } from "./defaults";
+import {
+  CASSANDRA_DEFAULTS,
+  CASSANDRA_MEMORY_RESERVE,
+  cassandraDirectMiB,
+  cassandraHeapCeilingMiB,
+} from "./defaults";
 import { objectNames, podDnsNames } from "./names";
 import { mebibytes } from "./quantity";
 import {
@@ -18,7 +23,7 @@ export const CQL_PORT = 9042;
 export const INTRA_NODE_PORT = 7000;
 const DATA = "/var/lib/cassandra";
 /** The heap of a nodetool JVM, which runs inside the server's container and memory limit. */
-const NODETOOL_HEAP_MIB = 128;
+const NODETOOL_HEAP_MIB = CASSANDRA_MEMORY_RESERVE.nodetoolHeap;
 /**
  * nodetool starts its own JVM with `-Xmx$MAX_HEAP_SIZE`, and the container's MAX_HEAP_SIZE is the
  * server's heap: every probe and hook sets a small one, so nodetool never claims the server's memory.
@@ -32,18 +37,6 @@ const STATUS_TIMEOUT = 10;
  */
 const READINESS_PERIOD = 15;
 const STARTUP_PERIOD = 10;
-
-/**
- * Estimates of the memory a container needs beyond the server's heap and direct memory (MiB):
- * one nodetool JVM at a time (its heap and its metaspace, code cache and threads), and the server
- * JVM's own overhead (metaspace, code cache, thread stacks, GC structures).
- */
-const MEMORY_RESERVE = {
-  nodetoolHeap: NODETOOL_HEAP_MIB,
-  nodetoolNonHeap: 64,
-  serverNonHeap: 192,
-} as const;
-const RESERVE_MIB = Object.values(MEMORY_RESERVE).reduce((a, b) => a + b, 0);
 
 /** Arguments of a Cassandra workload; see BaseWorkloadArgs for the fields every kind shares. */
 export interface CassandraArgs extends BaseWorkloadArgs {
@@ -111,7 +104,7 @@ export interface CassandraMemory {
  *
  * The heap, unless given, follows Cassandra's rule (cassandraHeap) from the request, and never
  * exceeds half the limit nor what the limit leaves once direct memory and the reserve
- * (MEMORY_RESERVE: a nodetool JVM, the server's non-heap) are counted:
+ * (CASSANDRA_MEMORY_RESERVE: a nodetool JVM, the server's non-heap) are counted:
  *
  *   limit | heap (rule / capped) | direct | nodetool heap + non-heap | server non-heap | total
  *   1Gi   | 512 / 384            | 256    | 128 + 64                | 192             | 1024
@@ -128,13 +121,9 @@ export function cassandraMemory(
   limitMiB: number,
   heap?: { maxMiB: number; newGenMiB: number },
 ): CassandraMemory {
-  const directMiB = Math.floor(limitMiB / 4);
+  const directMiB = cassandraDirectMiB(limitMiB);
   if (heap) return { ...heap, directMiB };
-  const maxMiB = Math.min(
-    cassandraHeap(requestMiB).maxMiB,
-    Math.floor(limitMiB / 2),
-    limitMiB - directMiB - RESERVE_MIB,
-  );
+  const maxMiB = Math.min(cassandraHeap(requestMiB).maxMiB, cassandraHeapCeilingMiB(limitMiB));
   return { maxMiB, newGenMiB: Math.floor(maxMiB / 4), directMiB };
 }
 

@@ -2,7 +2,7 @@
 // resource exists: a config is either one typed object or an error that names the key, the value
 // given and what is allowed.
 import { z } from "zod";
-import { DEFAULTS, POSTGRES_DEFAULTS, WorkloadKind } from "./defaults";
+import { cassandraHeapCeilingMiB, DEFAULTS, POSTGRES_DEFAULTS, WorkloadKind } from "./defaults";
 import { DNS_1035_LABEL, DNS_1123_LABEL, MAX_STATEFULSET_NAME } from "./names";
 import { BYTES_PATTERN, CPU_PATTERN, mebibytes, millicores, parseBytes } from "./quantity";
 
@@ -498,10 +498,11 @@ export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
       if (max !== undefined && max < 256) {
         issue(["heap", "max"], "must be at least 256Mi", w.heap.max);
       }
-      if (max !== undefined && memory !== undefined && max > memory * 0.5) {
+      const ceiling = memory === undefined ? undefined : cassandraHeapCeilingMiB(memory);
+      if (max !== undefined && ceiling !== undefined && max > ceiling) {
         issue(
           ["heap", "max"],
-          `must be at most half of the container memory (${memoryText}), leaving room for direct memory, metaspace and nodetool`,
+          `must be at most ${ceiling}Mi with ${memoryText} of container memory: half of it at most, leaving a quarter for direct memory and 384Mi for nodetool and the JVM's own overhead`,
           w.heap.max,
         );
       }

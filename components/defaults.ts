@@ -88,3 +88,28 @@ export const CASSANDRA_DEFAULTS = {
   datacenter: "dc1",
   rack: "rack1",
 } as const;
+
+/**
+ * Memory a Cassandra container needs beyond the server's heap and direct memory (MiB), estimated:
+ * one nodetool JVM at a time (its heap, and its metaspace, code cache and threads), and the server
+ * JVM's own overhead (metaspace, code cache, thread stacks, GC structures).
+ */
+export const CASSANDRA_MEMORY_RESERVE = {
+  nodetoolHeap: 128,
+  nodetoolNonHeap: 64,
+  serverNonHeap: 192,
+} as const;
+
+/** Direct (off-heap NIO) memory Cassandra may use: a quarter of the container's memory. */
+export function cassandraDirectMiB(memoryMiB: number): number {
+  return Math.floor(memoryMiB / 4);
+}
+
+/**
+ * The largest heap that fits a Cassandra container: at most half its memory, and never more than
+ * what is left after direct memory and the reserve (1Gi allows 384Mi, 2Gi 1024Mi).
+ */
+export function cassandraHeapCeilingMiB(memoryMiB: number): number {
+  const reserve = Object.values(CASSANDRA_MEMORY_RESERVE).reduce((a, b) => a + b, 0);
+  return Math.min(Math.floor(memoryMiB / 2), memoryMiB - cassandraDirectMiB(memoryMiB) - reserve);
+}

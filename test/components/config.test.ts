@@ -134,6 +134,14 @@ describe("stack config", () => {
 
   const cases: [string, (c: Obj) => void, string][] = [
     [
+      "a 512Mi heap in a 1Gi Cassandra container",
+      (c) => {
+        c.namespaces[0].workloads[1].resources = { requests: { cpu: "1", memory: "1Gi" } };
+        c.namespaces[0].workloads[1].heap = { max: "512Mi", newGen: "128Mi" };
+      },
+      `${W1}.heap.max: got "512Mi"; must be at most 384Mi with 1Gi of container memory: half of it at most, leaving a quarter for direct memory and 384Mi for nodetool and the JVM's own overhead`,
+    ],
+    [
       "a CPU limit below the request",
       (c) =>
         (c.namespaces[0].workloads[0].resources = {
@@ -343,7 +351,7 @@ describe("stack config", () => {
     [
       "a Cassandra heap larger than memory allows",
       (c) => (c.namespaces[0].workloads[1].heap = { max: "2Gi", newGen: "200Mi" }),
-      `${W1}.heap.max: got "2Gi"; must be at most half of the container memory (2Gi), leaving room for direct memory, metaspace and nodetool`,
+      `${W1}.heap.max: got "2Gi"; must be at most 1024Mi with 2Gi of container memory: half of it at most, leaving a quarter for direct memory and 384Mi for nodetool and the JVM's own overhead`,
     ],
     [
       "a young generation as large as the heap",
@@ -416,7 +424,7 @@ describe("stack config", () => {
         };
         c.namespaces[0].workloads[1].heap = { max: "1600Mi", newGen: "400Mi" };
       },
-      `${W1}.heap.max: got "1600Mi"; must be at most half of the container memory (2Gi), leaving room for direct memory, metaspace and nodetool`,
+      `${W1}.heap.max: got "1600Mi"; must be at most 1024Mi with 2Gi of container memory: half of it at most, leaving a quarter for direct memory and 384Mi for nodetool and the JVM's own overhead`,
     ],
     [
       "the PostgreSQL superuser as the application user",
