@@ -6,10 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { assertValidWorkload } from "./config";
 import { POSTGRES_DEFAULTS } from "./defaults";
-import { objectNames, podDnsNames } from "./names";
+import { objectNames } from "./names";
 import { mebibytes } from "./quantity";
 import {
   BaseWorkloadArgs,
+  firstPodDnsName,
   commonWorkloadArgs,
   fieldEnv,
   resolveWorkloadArgs,
@@ -182,13 +183,7 @@ export class Postgres extends pulumi.ComponentResource {
     const database = args.database ?? POSTGRES_DEFAULTS.database;
     const user = args.user ?? POSTGRES_DEFAULTS.user;
     const names = objectNames(r.name);
-    const primary = podDnsNames(
-      names.statefulSet,
-      names.service,
-      r.namespace,
-      1,
-      r.clusterDomain,
-    )[0];
+    const primary = firstPodDnsName(r);
     const keys = POSTGRES_SECRET_KEYS;
 
     const generated = (what: string) =>

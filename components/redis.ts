@@ -4,10 +4,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { assertValidWorkload } from "./config";
-import { objectNames, podDnsNames } from "./names";
+import { objectNames } from "./names";
 import { mebibytes } from "./quantity";
 import {
   BaseWorkloadArgs,
+  firstPodDnsName,
   commonWorkloadArgs,
   fieldEnv,
   resolveWorkloadArgs,
@@ -99,13 +100,7 @@ export class Redis extends pulumi.ComponentResource {
     super("stateful:workloads:Redis", name, {}, opts);
     const r = resolveWorkloadArgs("redis", name, args);
     const names = objectNames(r.name);
-    const primary = podDnsNames(
-      names.statefulSet,
-      names.service,
-      r.namespace,
-      1,
-      r.clusterDomain,
-    )[0];
+    const primary = firstPodDnsName(r);
     const maxmemory = Math.floor(mebibytes(r.resources.limits.memory)! * MAXMEMORY_SHARE);
 
     const password = new random.RandomPassword(

@@ -682,3 +682,9 @@ export function commonWorkloadArgs(r: ResolvedWorkloadArgs) {
     clusterDomain: r.clusterDomain,
   };
 }
+
+/** Pod 0's stable DNS name: the primary of a primary/replica workload, the first seed of a ring. */
+export function firstPodDnsName(r: ResolvedWorkloadArgs): string {
+  const names = objectNames(r.name);
+  return podDnsNames(names.statefulSet, names.service, r.namespace, 1, r.clusterDomain)[0];
+}

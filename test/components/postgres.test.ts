@@ -13,12 +13,12 @@ import { tmpdir } from "os";
 import { join } from "path";
 import {
   isSecret,
-  isWireSecret,
   only,
-  RecordedResource,
   registered,
   setupMocks,
   valueOf,
+  plainLeaks,
+  GENERATED,
 } from "../support/mocks";
 import { validateObject } from "../support/schema";
 import {
@@ -47,21 +47,6 @@ async function build(overrides: Partial<PostgresArgs> = {}) {
   const sts = only(resources, STS).inputs as Obj;
   const pod = sts.spec.template.spec;
   return { pg, resources, sts, pod, container: pod.containers[0], clone: pod.initContainers[0] };
-}
-
-/** Every place a generated password appears in plain text on the wire (outside a secret). */
-function plainPasswords(resources: RecordedResource[]): string[] {
-  const found: string[] = [];
-  const walk = (value: unknown, path: string): void => {
-    if (isWireSecret(value)) return;
-    if (typeof value === "string" && value.includes("generated-")) found.push(path);
-    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
-    else if (value && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
-    }
-  };
-  for (const r of resources) walk(r.wire, `${r.type}::${r.name}`);
-  return found;
 }
 
 const env = (container: Obj, name: string) => container.env.find((e: Obj) => e.name === name);
@@ -263,7 +248,7 @@ describe("Postgres", () => {
       env(container, "REPLICATION_PASSWORD").valueFrom,
       fromSecret("replication-password"),
     );
-    assert.deepEqual(plainPasswords(resources), []);
+    assert.deepEqual(plainLeaks(resources, GENERATED), []);
   });
 
   it("exports the primary's DNS name and a connection string that is a secret", async () => {

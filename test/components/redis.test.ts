@@ -5,12 +5,12 @@ import { tmpdir } from "os";
 import { join } from "path";
 import {
   isSecret,
-  isWireSecret,
   only,
-  RecordedResource,
   registered,
   setupMocks,
   valueOf,
+  plainLeaks,
+  GENERATED,
 } from "../support/mocks";
 import { validateObject } from "../support/schema";
 import {
@@ -38,21 +38,6 @@ async function build(overrides: Partial<RedisArgs> = {}) {
   const sts = only(resources, "kubernetes:apps/v1:StatefulSet").inputs as Obj;
   const pod = sts.spec.template.spec;
   return { redis, resources, sts, pod, container: pod.containers[0] };
-}
-
-/** Every place a generated password appears in plain text on the wire (outside a secret). */
-function plainPasswords(resources: RecordedResource[]): string[] {
-  const found: string[] = [];
-  const walk = (value: unknown, path: string): void => {
-    if (isWireSecret(value)) return;
-    if (typeof value === "string" && value.includes("generated-")) found.push(path);
-    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
-    else if (value && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
-    }
-  };
-  for (const r of resources) walk(r.wire, `${r.type}::${r.name}`);
-  return found;
 }
 
 const env = (container: Obj, name: string) => container.env.find((e: Obj) => e.name === name);
@@ -146,7 +131,7 @@ describe("Redis", () => {
         valueFrom: { secretKeyRef: { name: "cache-auth", key: "redis-password" } },
       });
     }
-    assert.deepEqual(plainPasswords(resources), []);
+    assert.deepEqual(plainLeaks(resources, GENERATED), []);
     assert.equal(await isSecret(redis.password), true);
     assert.equal(await valueOf(redis.password), PASSWORD);
     assert.deepEqual(redis.passwordSecret, { name: "cache-auth", key: "redis-password" });

@@ -99,10 +99,31 @@ export function isWireSecret(value: unknown): boolean {
   );
 }
 
+/**
+ * Every place a value containing `marker` appears outside a Pulumi secret on the wire, as
+ * `<type>::<name>.<path>`: where a generated password would leak in plain text.
+ */
+export function plainLeaks(resources: RecordedResource[], marker: string): string[] {
+  const found: string[] = [];
+  const walk = (value: unknown, path: string): void => {
+    if (isWireSecret(value)) return;
+    if (typeof value === "string" && value.includes(marker)) found.push(path);
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
+    }
+  };
+  for (const r of resources) walk(r.wire, `${r.type}::${r.name}`);
+  return found;
+}
+
+/** The prefix of every password the mocks generate (see mockState). */
+export const GENERATED = "generated-";
+
 /** Mock state for a new resource: its inputs, plus what a provider would compute. */
 function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   if (args.type === "random:index/randomPassword:RandomPassword") {
-    return { ...args.inputs, result: `generated-${args.name}`, bcryptHash: "hash" };
+    return { ...args.inputs, result: `${GENERATED}${args.name}`, bcryptHash: "hash" };
   }
   return args.inputs;
 }
