@@ -314,9 +314,10 @@ export class StatefulWorkload extends pulumi.ComponentResource {
   public readonly podDnsNames: pulumi.Output<string[]>;
 
   constructor(name: string, args: StatefulWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Refuse bad args before anything is registered with the engine.
+    validateWorkloadArgs(args.name ?? name, args);
     super("stateful:workloads:StatefulWorkload", name, {}, opts);
     const k8sName = args.name ?? name;
-    validateWorkloadArgs(k8sName, args);
 
     const d = WORKLOAD_DEFAULTS;
     const podManagementPolicy = args.podManagementPolicy ?? d.podManagementPolicy;

@@ -361,6 +361,7 @@ describe("StatefulWorkload", () => {
           () => new StatefulWorkload(name ?? "db", args(overrides)),
           (err: Error) => err.message.includes(message),
         );
+        assert.deepEqual(await registered(), [], "nothing was registered");
       });
     }
   });
