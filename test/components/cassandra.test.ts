@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { only, registered, setupMocks, valueOf } from "../support/mocks";
+import { only, registered, setupMocks, valueOf, refusesBeforeRegistering } from "../support/mocks";
 import { validateObject } from "../support/schema";
 import {
   Cassandra,
@@ -346,12 +346,9 @@ describe("Cassandra", () => {
         'Cassandra ring: podManagementPolicy: got "Parallel"; must be OrderedReady for cassandra: nodes must join the ring one at a time',
       ],
     ];
-    for (const [what, overrides, message] of cases) {
-      it(what, async () => {
-        await setupMocks();
-        assert.throws(() => new Cassandra("ring", { ...base, ...overrides }), { message });
-        assert.deepEqual(await registered(), []);
-      });
-    }
+    refusesBeforeRegistering(
+      (overrides) => new Cassandra("ring", { ...base, ...overrides }),
+      cases,
+    );
   });
 });

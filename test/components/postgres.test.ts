@@ -19,6 +19,7 @@ import {
   valueOf,
   plainLeaks,
   GENERATED,
+  refusesBeforeRegistering,
 } from "../support/mocks";
 import { validateObject } from "../support/schema";
 import {
@@ -408,16 +409,10 @@ describe("Postgres", () => {
         'Postgres db: resources.limits.memory: got "1Mi"; must be at least the memory request (1Gi)',
       ],
     ];
-    for (const [what, overrides, message] of cases) {
-      it(what, async () => {
-        await setupMocks();
-        assert.throws(
-          () =>
-            new Postgres("db", { namespace: "data", storage: { className: "s" }, ...overrides }),
-          { message },
-        );
-        assert.deepEqual(await registered(), []);
-      });
-    }
+    refusesBeforeRegistering(
+      (overrides) =>
+        new Postgres("db", { namespace: "data", storage: { className: "s" }, ...overrides }),
+      cases,
+    );
   });
 });

@@ -11,6 +11,7 @@ import {
   valueOf,
   plainLeaks,
   GENERATED,
+  refusesBeforeRegistering,
 } from "../support/mocks";
 import { validateObject } from "../support/schema";
 import {
@@ -223,16 +224,10 @@ describe("Redis", () => {
         "Redis cache: updatePartition: got 3; must be at most replicas (2): a partition above it updates no pod",
       ],
     ];
-    for (const [what, overrides, message] of cases) {
-      it(what, async () => {
-        await setupMocks();
-        assert.throws(
-          () =>
-            new Redis("cache", { namespace: "data", storage: { className: "s" }, ...overrides }),
-          { message },
-        );
-        assert.deepEqual(await registered(), []);
-      });
-    }
+    refusesBeforeRegistering(
+      (overrides) =>
+        new Redis("cache", { namespace: "data", storage: { className: "s" }, ...overrides }),
+      cases,
+    );
   });
 });

@@ -1,5 +1,6 @@
 // Plays the Pulumi engine for the program: Pulumi mocks, plus a recorder of every registration with
 // what the engine would see of it (type, name, URN, parent, inputs as sent on the wire, options).
+import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
@@ -185,4 +186,21 @@ export function only(
     );
   }
   return found[0];
+}
+
+/**
+ * One test per case: constructing with the case's args throws exactly `message` (a string, or a
+ * pattern the message matches), and nothing reaches the engine.
+ */
+export function refusesBeforeRegistering<A>(
+  construct: (args: A) => unknown,
+  cases: [what: string, args: A, message: string | RegExp][],
+): void {
+  for (const [what, args, message] of cases) {
+    it(what, async () => {
+      await setupMocks();
+      assert.throws(() => construct(args), { message });
+      assert.deepEqual(await registered(), [], "nothing was registered");
+    });
+  }
 }
