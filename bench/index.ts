@@ -6,12 +6,12 @@
 import { spawn, spawnSync } from "child_process";
 import * as os from "os";
 import * as path from "path";
-import { PackResource, startPack } from "../test/support/analyzerClient";
-import { analyzeAll, policyConfigOf, POLICY_PACK_DIR, toPackResource } from "../test/support/gate";
-import { runProgram } from "../test/support/program";
+import { PackResource, startPack } from "../harness/analyzerClient";
+import { analyzeAll, policyConfigOf, toPackResource } from "../harness/gate";
+import { runProgram } from "../harness/program";
+import { POLICY_PACK_DIR, ROOT } from "../harness/stacks";
 import { generatedConfig } from "./workloads";
 
-const ROOT = path.resolve(__dirname, "..");
 const EMPTY_PACK_DIR = path.join(__dirname, "empty-pack");
 const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);

@@ -2,15 +2,15 @@
 //   node -r ts-node/register/transpile-only bench/programRun.ts <workload count | stack name>
 // Prints JSON: when the last resource was registered (ms since process start), how much of that
 // was loading modules and how much running the program, and peak memory.
-import * as path from "path";
-import { configOfStackFile, runProgram, STACKS_DIR } from "../test/support/program";
+import { runProgram } from "../harness/program";
+import { configOfStackFile, stackFile } from "../harness/stacks";
 import { generatedConfig } from "./workloads";
 
 async function main(): Promise<void> {
   const arg = process.argv[2] ?? "";
   const config = /^\d+$/.test(arg)
     ? generatedConfig(Number(arg))
-    : configOfStackFile(path.join(STACKS_DIR, `Pulumi.${arg}.yaml`));
+    : configOfStackFile(stackFile(arg));
   // Load what index.ts imports first, so that the program's own run is timed apart from loading.
   await import("../components/stack");
   const programStart = performance.now();

@@ -1,6 +1,6 @@
 // Generated stack configs of any size, for measuring how the program and the pack grow.
 import { WORKLOAD_KINDS } from "../components/defaults";
-import { flattenConfig } from "../test/support/program";
+import { flattenConfig } from "../harness/stacks";
 
 /** Workloads per generated namespace. */
 const PER_NAMESPACE = 25;

@@ -3,8 +3,8 @@
 // protocol with the stack's CI policy config. Exits 1 on a config error, a schema error or a
 // mandatory violation.
 import { ConfigError } from "../components/config";
-import { formatLikeCli, gateStack } from "../test/support/gate";
-import { stackNames } from "../test/support/program";
+import { formatLikeCli, gateStack } from "../harness/gate";
+import { stackNames } from "../harness/stacks";
 
 async function main(): Promise<number> {
   const known = stackNames();

@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import * as semver from "semver";
+import { POLICY_PACK_DIR, policyConfigFile, ROOT, stackFile, stackNames } from "../harness/stacks";
 
-export const ROOT = path.resolve(__dirname, "..");
 /** The Pulumi CLI version this project is tested with: the one matching @pulumi/pulumi. */
 export const PULUMI_CLI_VERSION: string = JSON.parse(
   fs.readFileSync(path.join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8"),
@@ -28,33 +28,25 @@ export interface Invocation {
 /** Checks the command line; throws an error that says what to type instead. */
 export function parseInvocation(argv: string[], root = ROOT): Invocation {
   const [action, stack, ...rest] = argv;
-  const usage = `usage: npm run <${ACTIONS.join("|")}> -- <stack>   (stacks: ${listStacks(root).join(", ")})`;
+  const usage = `usage: npm run <${ACTIONS.join("|")}> -- <stack>   (stacks: ${stackNames(root).join(", ")})`;
   if (!ACTIONS.includes(action as Action)) {
     throw new Error(`unknown action '${action ?? ""}'; ${usage}`);
   }
   if (!stack) throw new Error(`no stack named; ${usage}`);
   if (rest.length > 0) throw new Error(`unexpected arguments '${rest.join(" ")}'; ${usage}`);
-  const stackFile = path.join(root, "stacks", `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(stackFile)) {
+  const file = stackFile(stack, root);
+  if (!fs.existsSync(file)) {
     throw new Error(
-      `no stack '${stack}': stacks/Pulumi.${stack}.yaml does not exist (stacks: ${listStacks(root).join(", ")})`,
+      `no stack '${stack}': ${path.relative(root, file)} does not exist (stacks: ${stackNames(root).join(", ")})`,
     );
   }
-  const policyConfig = path.join(root, "policies", "config", `${stack}.json`);
+  const policyConfig = policyConfigFile(stack, root);
   return {
     action: action as Action,
     stack,
-    stackFile,
+    stackFile: file,
     policyConfig: fs.existsSync(policyConfig) ? policyConfig : undefined,
   };
-}
-
-export function listStacks(root = ROOT): string[] {
-  return fs
-    .readdirSync(path.join(root, "stacks"))
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => !!s)
-    .sort();
 }
 
 async function pulumiCli(): Promise<PulumiCommand> {
@@ -95,7 +87,7 @@ async function main(): Promise<void> {
     { pulumiCommand, envVars: env },
   );
   const policy = {
-    policyPacks: [path.join(ROOT, "policies")],
+    policyPacks: [POLICY_PACK_DIR],
     policyPackConfigs: inv.policyConfig ? [inv.policyConfig] : [],
   };
   const onOutput = (out: string) => process.stdout.write(out);

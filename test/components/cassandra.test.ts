@@ -3,8 +3,9 @@ import { execFileSync } from "child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { only, registered, setupMocks, valueOf, refusesBeforeRegistering } from "../support/mocks";
-import { validateObject } from "../support/schema";
+import { registered, setupMocks } from "../../harness/mocks";
+import { validateObject } from "../../harness/schema";
+import { only, valueOf, refusesBeforeRegistering } from "../support/assertions";
 import {
   Cassandra,
   CassandraArgs,

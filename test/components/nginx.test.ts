@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
-import { registered, setupMocks, only, valueOf } from "../support/mocks";
-import { validateObject } from "../support/schema";
+import { registered, setupMocks } from "../../harness/mocks";
+import { validateObject } from "../../harness/schema";
+import { only, valueOf } from "../support/assertions";
 import { Nginx, NginxArgs, nginxServerConfig } from "../../components/nginx";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -3,17 +3,15 @@ import { execFileSync } from "child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { registered, setupMocks, GENERATED } from "../../harness/mocks";
+import { validateObject } from "../../harness/schema";
 import {
   isSecret,
   only,
-  registered,
-  setupMocks,
   valueOf,
   plainLeaks,
-  GENERATED,
   refusesBeforeRegistering,
-} from "../support/mocks";
-import { validateObject } from "../support/schema";
+} from "../support/assertions";
 import {
   Redis,
   RedisArgs,

@@ -1,10 +1,11 @@
 import { strict as assert } from "assert";
-import * as path from "path";
 import { parseStackConfig, loadStackConfig } from "../../components/config";
 import { deployStack, RESTRICTED_NAMESPACE_LABELS } from "../../components/stack";
-import { isSecret, registered, setupMocks, valueOf, plainLeaks, GENERATED } from "../support/mocks";
-import { configOfStackFile, kubernetesObjects, runProgram, STACKS_DIR } from "../support/program";
-import { validateObject } from "../support/schema";
+import { registered, setupMocks, GENERATED } from "../../harness/mocks";
+import { kubernetesObjects, runProgram } from "../../harness/program";
+import { validateObject } from "../../harness/schema";
+import { configOfStackFile, stackFile } from "../../harness/stacks";
+import { isSecret, valueOf, plainLeaks } from "../support/assertions";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -110,8 +111,6 @@ describe("deployStack", () => {
 });
 
 describe("the project's stacks", () => {
-  const stackFile = (stack: string) => path.join(STACKS_DIR, `Pulumi.${stack}.yaml`);
-
   it("dev deploys all four kinds, every object schema-valid, no password in plain text", async () => {
     const resources = await runProgram(configOfStackFile(stackFile("dev")), { stack: "dev" });
     const kinds = resources

@@ -1,13 +1,7 @@
 import { strict as assert } from "assert";
-import {
-  registered,
-  setupMocks,
-  only,
-  valueOf,
-  RecordedResource,
-  isWireSecret,
-} from "../support/mocks";
-import { validateObject } from "../support/schema";
+import { registered, setupMocks, RecordedResource, isWireSecret } from "../../harness/mocks";
+import { validateObject } from "../../harness/schema";
+import { only, valueOf } from "../support/assertions";
 import {
   StatefulWorkload,
   StatefulWorkloadArgs,

@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as k8s from "@kubernetes/client-node";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { POLICY_PACK_DIR, ROOT } from "../../harness/stacks";
 import {
   CONTEXT_ENV,
   HOW_TO_RUN,
@@ -21,9 +22,6 @@ import {
   podsOf,
   waitFor,
 } from "./support";
-
-const ROOT = path.resolve(__dirname, "../..");
-const POLICY_PACK = path.join(ROOT, "policies");
 
 interface Workloads {
   web: { replicas: number };
@@ -134,7 +132,7 @@ describe("end to end on a real cluster", function () {
 
   const up = async (w: Workloads) => {
     await stack.setAllConfig(stackConfig(namespace, context, storageClass, w));
-    await stack.up({ policyPacks: [POLICY_PACK], onOutput: log });
+    await stack.up({ policyPacks: [POLICY_PACK_DIR], onOutput: log });
   };
 
   it("deploys through the policy pack", async () => {
@@ -250,7 +248,7 @@ describe("end to end on a real cluster", function () {
     });
     const broken = await Stack.create(`broken-${suffix}`, ws);
     try {
-      await assert.rejects(broken.preview({ policyPacks: [POLICY_PACK] }), (err: Error) => {
+      await assert.rejects(broken.preview({ policyPacks: [POLICY_PACK_DIR] }), (err: Error) => {
         for (const rule of [
           "statefulset-headless-service",
           "statefulset-readiness-probe",

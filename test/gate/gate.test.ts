@@ -1,9 +1,8 @@
 // The offline preview gate over every stack of stacks/, and proof that it fails when it should.
 import { strict as assert } from "assert";
-import * as path from "path";
 import { ConfigError } from "../../components/config";
 import { isRuleError } from "../../policies/runner";
-import { PackClient, startPack } from "../support/analyzerClient";
+import { PackClient, startPack } from "../../harness/analyzerClient";
 import { requireBuiltPack } from "../policies/builtPack";
 import {
   formatLikeCli,
@@ -11,10 +10,10 @@ import {
   GateResult,
   gateStack,
   policyConfigOf,
-  POLICY_PACK_DIR,
-} from "../support/gate";
-import { RecordedResource, unwrapSecrets } from "../support/mocks";
-import { configOfStackFile, runProgram, stackNames, STACKS_DIR } from "../support/program";
+} from "../../harness/gate";
+import { RecordedResource, unwrapSecrets } from "../../harness/mocks";
+import { runProgram } from "../../harness/program";
+import { configOfStackFile, POLICY_PACK_DIR, stackFile, stackNames } from "../../harness/stacks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -60,7 +59,7 @@ describe("offline preview gate", function () {
   }
 
   describe("broken copies of the dev stack", () => {
-    const devConfig = () => configOfStackFile(path.join(STACKS_DIR, "Pulumi.dev.yaml"));
+    const devConfig = () => configOfStackFile(stackFile("dev"));
     let dev: RecordedResource[];
     let pack: PackClient;
 

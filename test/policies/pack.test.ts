@@ -13,7 +13,7 @@ import {
   startPack,
   unknown,
   urnOf,
-} from "../support/analyzerClient";
+} from "../../harness/analyzerClient";
 import { POLICIES_DIR, requireBuiltPack } from "./builtPack";
 import { stackObjects, statefulSet, stsWith, withField } from "./fixtures";
 

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
-import { listStacks, parseInvocation, ROOT } from "../../scripts/stack";
+import { ROOT, stackNames } from "../../harness/stacks";
+import { parseInvocation } from "../../scripts/stack";
 
 describe("npm run up|preview|destroy -- <stack>", () => {
   it("finds the stack file and its policy config", () => {
@@ -10,11 +11,11 @@ describe("npm run up|preview|destroy -- <stack>", () => {
   });
 
   it("lists the stacks of stacks/", () => {
-    assert.ok(listStacks().includes("dev"));
-    assert.ok(listStacks().includes("prod"));
+    assert.ok(stackNames().includes("dev"));
+    assert.ok(stackNames().includes("prod"));
   });
 
-  const stacks = listStacks().join(", ");
+  const stacks = stackNames().join(", ");
   const usage = `usage: npm run <up|preview|destroy> -- <stack>   (stacks: ${stacks})`;
   const cases: [string, string[], string][] = [
     ["an unknown action", ["apply", "dev"], `unknown action 'apply'; ${usage}`],

@@ -1,6 +1,6 @@
 // Plays the Pulumi engine towards a policy pack: starts the pack as the CLI does and speaks the
-// analyzer gRPC protocol to it with real protobuf messages, so tests exercise the real policy runtime
-// (deserialization, unknowns, secrets, config, enforcement levels).
+// analyzer gRPC protocol to it with real protobuf messages, so the gate, the bench and the tests
+// exercise the real policy runtime (deserialization, unknowns, secrets, config, enforcement levels).
 //
 // How the CLI starts a Node.js pack: the `pulumi-analyzer-policy` plugin resolves
 // `@pulumi/pulumi/cmd/run-policy-pack` from the pack's directory and runs it with node, in the pack's

@@ -4,7 +4,6 @@
 // policy pack over the analyzer protocol (Analyze each, then AnalyzeStack), configured with the
 // stack's policy config; violations are printed as the CLI prints them.
 import * as fs from "fs";
-import * as path from "path";
 import {
   Diagnostic,
   PackClient,
@@ -13,11 +12,9 @@ import {
   startPack,
 } from "./analyzerClient";
 import { RecordedResource } from "./mocks";
-import { configOfStackFile, kubernetesObjects, ROOT, runProgram, STACKS_DIR } from "./program";
+import { kubernetesObjects, runProgram } from "./program";
 import { validateObject } from "./schema";
-
-export const POLICY_PACK_DIR = path.join(ROOT, "policies");
-export const POLICY_CONFIG_DIR = path.join(POLICY_PACK_DIR, "config");
+import { configOfStackFile, POLICY_PACK_DIR, policyConfigFile, stackFile } from "./stacks";
 
 export interface GateResult {
   stack: string;
@@ -30,7 +27,7 @@ export interface GateResult {
 
 /** The policy config a stack uses in CI: policies/config/<stack>.json, or none. */
 export function policyConfigOf(stack: string): PolicyPackConfig | undefined {
-  const file = path.join(POLICY_CONFIG_DIR, `${stack}.json`);
+  const file = policyConfigFile(stack);
   return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined;
 }
 
@@ -97,7 +94,7 @@ export async function gateResources(
 
 /** The gate for one stack file of stacks/, with its CI policy config. */
 export async function gateStack(stack: string): Promise<GateResult> {
-  const config = configOfStackFile(path.join(STACKS_DIR, `Pulumi.${stack}.yaml`));
+  const config = configOfStackFile(stackFile(stack));
   const resources = await runProgram(config, { stack });
   return gateResources(stack, resources, policyConfigOf(stack));
 }

@@ -1,6 +1,5 @@
 // Plays the Pulumi engine for the program: Pulumi mocks, plus a recorder of every registration with
 // what the engine would see of it (type, name, URN, parent, inputs as sent on the wire, options).
-import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
@@ -100,24 +99,6 @@ export function isWireSecret(value: unknown): boolean {
   );
 }
 
-/**
- * Every place a value containing `marker` appears outside a Pulumi secret on the wire, as
- * `<type>::<name>.<path>`: where a generated password would leak in plain text.
- */
-export function plainLeaks(resources: RecordedResource[], marker: string): string[] {
-  const found: string[] = [];
-  const walk = (value: unknown, path: string): void => {
-    if (isWireSecret(value)) return;
-    if (typeof value === "string" && value.includes(marker)) found.push(path);
-    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
-    else if (value && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
-    }
-  };
-  for (const r of resources) walk(r.wire, `${r.type}::${r.name}`);
-  return found;
-}
-
 /** The prefix of every password the mocks generate (see mockState). */
 export const GENERATED = "generated-";
 
@@ -161,46 +142,4 @@ export async function setupMocks(
 export async function registered(): Promise<RecordedResource[]> {
   await settings.waitForRPCs();
   return [...recorded];
-}
-
-/** The value of an Output, for assertions. */
-export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => resolve(v)));
-}
-
-/** Whether an Output is marked secret. */
-export function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
-  return pulumi.isSecret(output);
-}
-
-/** The one recorded resource of a type (and optional Kubernetes kind-independent name), or a throw. */
-export function only(
-  resources: RecordedResource[],
-  type: string,
-  predicate: (r: RecordedResource) => boolean = () => true,
-): RecordedResource {
-  const found = resources.filter((r) => r.type === type && predicate(r));
-  if (found.length !== 1) {
-    throw new Error(
-      `expected exactly one ${type}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`,
-    );
-  }
-  return found[0];
-}
-
-/**
- * One test per case: constructing with the case's args throws exactly `message` (a string, or a
- * pattern the message matches), and nothing reaches the engine.
- */
-export function refusesBeforeRegistering<A>(
-  construct: (args: A) => unknown,
-  cases: [what: string, args: A, message: string | RegExp][],
-): void {
-  for (const [what, args, message] of cases) {
-    it(what, async () => {
-      await setupMocks();
-      assert.throws(() => construct(args), { message });
-      assert.deepEqual(await registered(), [], "nothing was registered");
-    });
-  }
 }
