@@ -10,9 +10,10 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { configSchemaOf } from "./config";
+import type { KubeObject } from "./kube/objects";
+import { StackIndex } from "./kube/stackIndex";
+import type { AnyRule, Finding } from "./rule";
 import { RULES } from "./rules";
-import { StackIndex } from "./rules/stackIndex";
-import type { Finding, KubeObject, Rule } from "./rules/types";
 import { evaluateRule, isStatefulSet } from "./runner";
 
 export const PACK_NAME = "stateful-workloads";
@@ -79,7 +80,7 @@ function reportFindings(report: ReportViolation, findings: Finding[], urn?: stri
   }
 }
 
-function policyMetadata(rule: Rule<never>) {
+function policyMetadata(rule: AnyRule) {
   return {
     name: rule.name,
     description: rule.description,
@@ -88,7 +89,7 @@ function policyMetadata(rule: Rule<never>) {
   };
 }
 
-export function toResourcePolicy(rule: Rule<never>): ResourceValidationPolicy {
+export function toResourcePolicy(rule: AnyRule): ResourceValidationPolicy {
   return {
     ...policyMetadata(rule),
     validateResource: (args, report) => {
@@ -99,7 +100,7 @@ export function toResourcePolicy(rule: Rule<never>): ResourceValidationPolicy {
   };
 }
 
-export function toStackPolicy(rule: Rule<never>): StackValidationPolicy {
+export function toStackPolicy(rule: AnyRule): StackValidationPolicy {
   return {
     ...policyMetadata(rule),
     validateStack: (args, report) => {
@@ -121,7 +122,7 @@ export function toStackPolicy(rule: Rule<never>): StackValidationPolicy {
   };
 }
 
-export function toPolicy(rule: Rule<never>): ResourceValidationPolicy | StackValidationPolicy {
+export function toPolicy(rule: AnyRule): ResourceValidationPolicy | StackValidationPolicy {
   return rule.scope === "stack" ? toStackPolicy(rule) : toResourcePolicy(rule);
 }
 

@@ -5,9 +5,9 @@
 import * as fs from "fs";
 import { parse as parseYaml } from "yaml";
 import { parsePolicyPackConfig, reconcileConfig, ResolvedPolicyConfig } from "./config";
+import type { KubeObject } from "./kube/objects";
 import { ManifestError, parseManifests } from "./manifests";
 import { RULES } from "./rules";
-import type { KubeObject } from "./rules/types";
 import { analyzeObjects, Result } from "./runner";
 
 export const USAGE = `usage: stateful-policy check [--format text|json] [--config FILE] FILE...

@@ -8,7 +8,7 @@
 // The Pulumi engine reconciles it with each policy's default level and schema defaults, then
 // validates the properties against the policy's configSchema. The manifest checker does the same
 // here, so a config file means the same thing in both places.
-import type { JsonSchema, Rule } from "./rules/types";
+import type { AnyRule, JsonSchema } from "./rule";
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
 
@@ -43,7 +43,7 @@ export const EXEMPT_SCHEMA: JsonSchema = {
 };
 
 /** The configSchema a rule's policy declares: its own properties plus `exempt`. */
-export function configSchemaOf(rule: Pick<Rule<never>, "config">): {
+export function configSchemaOf(rule: Pick<AnyRule, "config">): {
   properties: Record<string, JsonSchema>;
 } {
   return { properties: { ...rule.config, exempt: EXEMPT_SCHEMA } };
@@ -150,7 +150,7 @@ export function parsePolicyPackConfig(raw: unknown): {
  * level first, then `all`, then the policy's own entry; properties are validated against the schema.
  */
 export function reconcileConfig(
-  rules: readonly Pick<Rule<never>, "name" | "level" | "config">[],
+  rules: readonly Pick<AnyRule, "name" | "level" | "config">[],
   config: PolicyPackConfig,
 ): { resolved: Record<string, ResolvedPolicyConfig>; errors: string[]; warnings: string[] } {
   const resolved: Record<string, ResolvedPolicyConfig> = {};

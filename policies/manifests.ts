@@ -1,8 +1,8 @@
 // Kubernetes objects from YAML or JSON manifests: multi-document files as `kubectl` and
 // `helm template` write them, and `kind: List` (as `kubectl get -o yaml` writes it).
 import { parseAllDocuments } from "yaml";
-import { isRecord } from "./rules/fields";
-import type { KubeObject } from "./rules/types";
+import { isRecord } from "./kube/fields";
+import type { KubeObject } from "./kube/objects";
 
 /** A file that cannot be read or parsed; the message names the file. */
 export class ManifestError extends Error {

@@ -2,11 +2,10 @@
 // the Pulumi adapter (one rule per policy) and the manifest checker (every rule over every file).
 // Pure: no Pulumi import.
 import type { ResolvedPolicyConfig } from "./config";
-import { guarded, note } from "./rules/findings";
-import { Field, isRecord } from "./rules/fields";
-import { kindOf, refOf } from "./rules/objects";
-import { StackIndex } from "./rules/stackIndex";
-import type { Finding, KubeObject, Rule } from "./rules/types";
+import { Field, isRecord } from "./kube/fields";
+import { KubeObject, kindOf, refOf } from "./kube/objects";
+import { StackIndex } from "./kube/stackIndex";
+import { AnyRule, Finding, guarded, note } from "./rule";
 
 /** `policies.stateful.dev/exempt: "<rule>[,<rule>...]"` on a StatefulSet exempts it from those rules. */
 export const EXEMPT_ANNOTATION = "policies.stateful.dev/exempt";
@@ -106,7 +105,7 @@ export function ruleErrorMessage(rule: string, error: unknown): string {
  * violations into notes naming the reason; one without a reason is reported and not applied.
  */
 export function evaluateRule(
-  rule: Rule<never>,
+  rule: AnyRule,
   sts: KubeObject,
   config: Record<string, unknown>,
   stack: StackIndex = StackIndex.EMPTY,
@@ -159,7 +158,7 @@ export function isStatefulSet(obj: KubeObject): boolean {
 /** Every rule over every StatefulSet of `objects`, with `objects` as the stack. */
 export function analyzeObjects(
   objects: readonly KubeObject[],
-  rules: readonly Rule<never>[],
+  rules: readonly AnyRule[],
   config: Record<string, ResolvedPolicyConfig>,
 ): Result[] {
   const stack = new StackIndex(objects);

@@ -1,13 +1,12 @@
 // statefulset-claim-templates-mounted: every claim template provisions a volume per pod; one that
 // no container mounts costs storage and usually means the data is written to the container's
 // ephemeral filesystem instead.
-import { Field } from "./fields";
-import { violation } from "./findings";
-import { containersOf } from "./objects";
-import type { Rule } from "./types";
+import { Field } from "../kube/fields";
+import { containersOf } from "../kube/objects";
+import { Rule, violation } from "../rule";
 
-export const claimTemplatesMounted: Rule = {
-  name: "statefulset-claim-templates-mounted",
+export const claimTemplatesMounted = {
+  name: "statefulset-claim-templates-mounted" as const,
   description:
     "Every volumeClaimTemplate of a StatefulSet must be mounted by at least one container or init container (a volumeMount with the template's name), or the data lands on the container's ephemeral filesystem.",
   level: "mandatory",
@@ -35,4 +34,4 @@ export const claimTemplatesMounted: Rule = {
     }
     return out;
   },
-};
+} satisfies Rule;

@@ -1,11 +1,10 @@
 // statefulset-headless-service: a StatefulSet's pods get stable DNS names only through the headless
 // Service named by `spec.serviceName`, in the same namespace, selecting the pods.
-import { Field, quoteList } from "./fields";
-import { violation } from "./findings";
-import { podLabels, statefulSetNamespace } from "./objects";
-import { mapSelector, unmetRequirements } from "./selectors";
-import type { Finding, Rule } from "./types";
-import { UnknownValueError } from "./unknown";
+import { Field, quoteList } from "../kube/fields";
+import { podLabels, statefulSetNamespace } from "../kube/objects";
+import { mapSelector, unmetRequirements } from "../kube/selectors";
+import { UnknownValueError } from "../kube/unknown";
+import { Finding, Rule, violation } from "../rule";
 
 export interface HeadlessServiceConfig {
   /** Services created outside this stack (or these files): `{ namespace?, name }`. */
@@ -23,8 +22,8 @@ function isExternal(config: HeadlessServiceConfig, namespace: string, name: stri
   );
 }
 
-export const headlessService: Rule<HeadlessServiceConfig> = {
-  name: "statefulset-headless-service",
+export const headlessService = {
+  name: "statefulset-headless-service" as const,
   description:
     "A StatefulSet's spec.serviceName must name a headless Service (clusterIP: None) in the same namespace whose selector matches the pod template labels; create that Service, or list it under externalServices if another stack manages it.",
   level: "mandatory",
@@ -94,4 +93,4 @@ export const headlessService: Rule<HeadlessServiceConfig> = {
     }
     return out;
   },
-};
+} satisfies Rule<HeadlessServiceConfig>;

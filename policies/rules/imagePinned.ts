@@ -1,8 +1,7 @@
 // statefulset-image-pinned: a pod that restarts on another node pulls its image again; an unpinned
 // image can bring a different database version up next to the others.
-import { guarded, violation } from "./findings";
-import { containersOf } from "./objects";
-import type { Finding, Rule } from "./types";
+import { containersOf } from "../kube/objects";
+import { Finding, guarded, Rule, violation } from "../rule";
 
 export interface ImagePinnedConfig {
   /** Require a digest (`image@sha256:...`), not only a tag. */
@@ -20,8 +19,8 @@ export function parseImage(image: string): { tag?: string; digest?: string } {
   return { tag: tag || undefined, digest: digest || undefined };
 }
 
-export const imagePinned: Rule<ImagePinnedConfig> = {
-  name: "statefulset-image-pinned",
+export const imagePinned = {
+  name: "statefulset-image-pinned" as const,
   description:
     "Every container and init container image of a StatefulSet must be pinned to a version tag other than latest, or a digest; with requireDigest, to a digest.",
   level: "mandatory",
@@ -64,4 +63,4 @@ export const imagePinned: Rule<ImagePinnedConfig> = {
     }
     return out;
   },
-};
+} satisfies Rule<ImagePinnedConfig>;

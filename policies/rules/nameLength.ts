@@ -1,10 +1,9 @@
 // statefulset-name-length: the StatefulSet's name is the prefix of every pod name, pod hostname,
 // the controller-revision-hash label and every claim name; a name that fits the StatefulSet can
 // still break them.
-import { Field } from "./fields";
-import { violation } from "./findings";
-import { replicasOf } from "./objects";
-import type { Finding, Rule } from "./types";
+import { Field } from "../kube/fields";
+import { replicasOf } from "../kube/objects";
+import { Finding, Rule, violation } from "../rule";
 
 /** Label values are at most 63 characters: `<name>-<10-char hash>` leaves 52 for the name. */
 export const MAX_STATEFULSET_NAME = 52;
@@ -12,8 +11,8 @@ export const MAX_STATEFULSET_NAME = 52;
 export const MAX_CLAIM_NAME = 253;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-export const nameLength: Rule = {
-  name: "statefulset-name-length",
+export const nameLength = {
+  name: "statefulset-name-length" as const,
   description:
     "A StatefulSet's name must be a DNS label of at most 52 characters, so that pod hostnames and the controller-revision-hash label (<name>-<hash>) stay valid, and every claim name <template>-<name>-<ordinal> must stay within 253 characters.",
   level: "mandatory",
@@ -53,4 +52,4 @@ export const nameLength: Rule = {
     }
     return out;
   },
-};
+} satisfies Rule;

@@ -1,10 +1,9 @@
 // statefulset-network-policy: a database reachable from every pod in the cluster is one compromised
 // pod away from its data. Some NetworkPolicy must select the pods for Ingress.
-import { Field } from "./fields";
-import { violation } from "./findings";
-import { podLabels, statefulSetNamespace } from "./objects";
-import type { KubeObject, Rule } from "./types";
-import { UnknownValueError } from "./unknown";
+import { Field } from "../kube/fields";
+import { KubeObject, podLabels, statefulSetNamespace } from "../kube/objects";
+import { UnknownValueError } from "../kube/unknown";
+import { Rule, violation } from "../rule";
 
 /** Ingress is restricted unless policyTypes is set and leaves it out. */
 function restrictsIngress(np: KubeObject): boolean | "unknown" {
@@ -17,8 +16,8 @@ function restrictsIngress(np: KubeObject): boolean | "unknown" {
   }
 }
 
-export const networkPolicy: Rule = {
-  name: "statefulset-network-policy",
+export const networkPolicy = {
+  name: "statefulset-network-policy" as const,
   description:
     "Some NetworkPolicy in the StatefulSet's namespace must select its pods for Ingress (podSelector matching the pod template labels, or empty), so only the clients and peers it allows can reach them.",
   level: "advisory",
@@ -38,4 +37,4 @@ export const networkPolicy: Rule = {
       ),
     ];
   },
-};
+} satisfies Rule;

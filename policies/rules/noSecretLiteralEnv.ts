@@ -1,10 +1,9 @@
 // statefulset-no-secret-literal-env: a password set as a literal env `value` is stored in the
 // StatefulSet, readable by anyone who can read the StatefulSet, and printed by every diff. So is a
 // password written into a connection URL (DATABASE_URL=postgres://app:pw@db/app).
-import { guarded, violation } from "./findings";
-import { containersOf } from "./objects";
-import type { Finding, Rule } from "./types";
-import { UnknownValueError } from "./unknown";
+import { containersOf } from "../kube/objects";
+import { UnknownValueError } from "../kube/unknown";
+import { Finding, guarded, Rule, violation } from "../rule";
 
 export interface NoSecretLiteralEnvConfig {
   /** Env names that look secret but are not (e.g. `CACHE_KEY_PREFIX`). */
@@ -140,8 +139,8 @@ const FIX =
 const URL_FIX =
   "read the password into another env var with valueFrom.secretKeyRef and write it as $(VAR) in the URL, or read the whole URL from a Secret (a literal is stored in the StatefulSet in clear)";
 
-export const noSecretLiteralEnv: Rule<NoSecretLiteralEnvConfig> = {
-  name: "statefulset-no-secret-literal-env",
+export const noSecretLiteralEnv = {
+  name: "statefulset-no-secret-literal-env" as const,
   description:
     "Env vars of a StatefulSet's containers whose names look secret (PASSWORD, SECRET, TOKEN, KEY, AUTH, ...) must come from valueFrom.secretKeyRef, never a literal value (which is stored in the StatefulSet in clear), and no env value may be a URL with a literal password; allowNames lists exceptions.",
   level: "mandatory",
@@ -188,4 +187,4 @@ export const noSecretLiteralEnv: Rule<NoSecretLiteralEnvConfig> = {
     }
     return out;
   },
-};
+} satisfies Rule<NoSecretLiteralEnvConfig>;

@@ -1,11 +1,10 @@
 // statefulset-pod-disruption-budget: node drains evict pods; a budget bounds how many of a
 // replicated set go at once. It must allow at least one (or drains block forever) and, for a
 // quorum-based store, never more than a minority.
-import { Field, quoteList } from "./fields";
-import { violation } from "./findings";
-import { nameOf, podLabels, replicasOf, statefulSetNamespace } from "./objects";
-import type { Rule } from "./types";
-import { UnknownValueError } from "./unknown";
+import { Field, quoteList } from "../kube/fields";
+import { nameOf, podLabels, replicasOf, statefulSetNamespace } from "../kube/objects";
+import { UnknownValueError } from "../kube/unknown";
+import { Rule, violation } from "../rule";
 
 export interface PodDisruptionBudgetConfig {
   /** Also require that the budget keeps a majority of the pods (default true). */
@@ -50,8 +49,8 @@ export function allowedDisruptions(
   return { problem: "sets neither minAvailable nor maxUnavailable" };
 }
 
-export const podDisruptionBudget: Rule<PodDisruptionBudgetConfig> = {
-  name: "statefulset-pod-disruption-budget",
+export const podDisruptionBudget = {
+  name: "statefulset-pod-disruption-budget" as const,
   description:
     "Every StatefulSet with more than one replica needs exactly one PodDisruptionBudget selecting its pods that allows at least one disruption and, with quorum (the default) and 3 or more replicas, never more than a minority: maxUnavailable <= floor((replicas-1)/2) or minAvailable >= floor(replicas/2)+1.",
   level: "mandatory",
@@ -119,4 +118,4 @@ export const podDisruptionBudget: Rule<PodDisruptionBudgetConfig> = {
     }
     return [];
   },
-};
+} satisfies Rule<PodDisruptionBudgetConfig>;

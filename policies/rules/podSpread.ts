@@ -1,18 +1,17 @@
 // statefulset-pod-spread: replicas exist to survive the loss of a node; without anti-affinity or
 // a topology spread constraint the scheduler may put them all on one.
-import { Field } from "./fields";
-import { violation } from "./findings";
-import { podLabels, podSpec, replicasOf } from "./objects";
-import { readSelector, selects } from "./selectors";
-import type { Rule } from "./types";
+import { Field } from "../kube/fields";
+import { podLabels, podSpec, replicasOf } from "../kube/objects";
+import { readSelector, selects } from "../kube/selectors";
+import { Rule, violation } from "../rule";
 
 function selectsPods(term: Field, labels: Record<string, string>): boolean {
   const selector = readSelector(term.at("labelSelector"));
   return selector !== undefined && selects(selector, labels);
 }
 
-export const podSpread: Rule = {
-  name: "statefulset-pod-spread",
+export const podSpread = {
+  name: "statefulset-pod-spread" as const,
   description:
     "A StatefulSet with more than one replica should spread its pods: a podAntiAffinity term (required or preferred) or a topologySpreadConstraint whose labelSelector matches its own pod labels.",
   level: "advisory",
@@ -39,4 +38,4 @@ export const podSpread: Rule = {
       ),
     ];
   },
-};
+} satisfies Rule;

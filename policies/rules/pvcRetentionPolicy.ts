@@ -1,8 +1,7 @@
 // statefulset-pvc-retention-policy: what happens to the claims (the data) when the StatefulSet is
 // deleted or scaled down must be a decision written down, not a default.
-import { Field } from "./fields";
-import { violation } from "./findings";
-import type { Finding, Rule } from "./types";
+import { Field } from "../kube/fields";
+import { Finding, Rule, violation } from "../rule";
 
 export interface PvcRetentionConfig {
   /** Forbid `Delete` for both fields (production stacks). */
@@ -15,8 +14,8 @@ const WHEN = {
   whenScaled: "scaling down",
 } as const;
 
-export const pvcRetentionPolicy: Rule<PvcRetentionConfig> = {
-  name: "statefulset-pvc-retention-policy",
+export const pvcRetentionPolicy = {
+  name: "statefulset-pvc-retention-policy" as const,
   description:
     "A StatefulSet with volumeClaimTemplates must set spec.persistentVolumeClaimRetentionPolicy with both whenDeleted and whenScaled (Retain or Delete); with forbidDelete, Delete is refused.",
   level: "mandatory",
@@ -57,4 +56,4 @@ export const pvcRetentionPolicy: Rule<PvcRetentionConfig> = {
     }
     return out;
   },
-};
+} satisfies Rule<PvcRetentionConfig>;

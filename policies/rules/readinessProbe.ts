@@ -1,9 +1,8 @@
 // statefulset-readiness-probe: an ordered rollout waits for each pod to be ready before the next; a
 // missing probe makes "ready" meaningless and a probe that can never succeed stalls the rollout.
-import { Field } from "./fields";
-import { guarded, violation } from "./findings";
-import { containersOf } from "./objects";
-import type { Finding, Rule } from "./types";
+import { Field } from "../kube/fields";
+import { containersOf } from "../kube/objects";
+import { Finding, guarded, Rule, violation } from "../rule";
 
 /** Kubernetes defaults, applied by the API server to an unset or zero value. */
 export const PROBE_DEFAULTS = { timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 };
@@ -18,8 +17,8 @@ function setting(probe: Field, key: keyof typeof PROBE_DEFAULTS): { value: numbe
   return { value: n, text: String(n) };
 }
 
-export const readinessProbe: Rule = {
-  name: "statefulset-readiness-probe",
+export const readinessProbe = {
+  name: "statefulset-readiness-probe" as const,
   description:
     "Every container of a StatefulSet's pod template needs a readinessProbe with a handler, timeoutSeconds below periodSeconds, a failureThreshold of at least 1 and named ports the container declares: a probe that can never succeed stalls an ordered rollout.",
   level: "mandatory",
@@ -82,4 +81,4 @@ export const readinessProbe: Rule = {
     }
     return out;
   },
-};
+} satisfies Rule;

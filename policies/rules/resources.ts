@@ -1,9 +1,8 @@
 // statefulset-resources: a database without requests lands on a node that cannot run it; one
 // without a memory limit can take its node's memory and get its neighbours OOM-killed.
-import { Field } from "./fields";
-import { guarded, violation } from "./findings";
-import { containersOf } from "./objects";
-import type { Finding, Rule } from "./types";
+import { Field } from "../kube/fields";
+import { containersOf } from "../kube/objects";
+import { Finding, guarded, Rule, violation } from "../rule";
 
 export interface ResourcesConfig {
   /** Also require a CPU limit (default false: CPU limits throttle, many teams leave them off). */
@@ -17,8 +16,8 @@ const WHY = {
   "limits.cpu": "as this stack requires",
 } as const;
 
-export const resources: Rule<ResourcesConfig> = {
-  name: "statefulset-resources",
+export const resources = {
+  name: "statefulset-resources" as const,
   description:
     "Every container and init container of a StatefulSet must request CPU and memory and limit memory (a limit alone also sets the request); with requireCpuLimit, limit CPU too.",
   level: "mandatory",
@@ -54,4 +53,4 @@ export const resources: Rule<ResourcesConfig> = {
     }
     return out;
   },
-};
+} satisfies Rule<ResourcesConfig>;

@@ -1,14 +1,13 @@
 // statefulset-security-context: the restricted Pod Security Standard for every container: non-root,
 // no privilege escalation, all capabilities dropped, a seccomp profile. Fields that exist at both
 // levels count from the container or, when it leaves them unset, from the pod.
-import { guarded, violation } from "./findings";
-import { containersOf, podSpec } from "./objects";
-import type { Finding, Rule } from "./types";
+import { containersOf, podSpec } from "../kube/objects";
+import { Finding, guarded, Rule, violation } from "../rule";
 
 const SECCOMP_OK = ["RuntimeDefault", "Localhost"];
 
-export const securityContext: Rule = {
-  name: "statefulset-security-context",
+export const securityContext = {
+  name: "statefulset-security-context" as const,
   description:
     "Every container and init container of a StatefulSet must run under the restricted Pod Security Standard: runAsNonRoot true (never user 0), allowPrivilegeEscalation false, not privileged, capabilities.drop [ALL] (adding back at most NET_BIND_SERVICE) and a RuntimeDefault or Localhost seccomp profile, set on the container or the pod; no host namespaces.",
   level: "mandatory",
@@ -89,4 +88,4 @@ export const securityContext: Rule = {
     }
     return out;
   },
-};
+} satisfies Rule;

@@ -1,13 +1,12 @@
 // statefulset-selector-matches-labels: the selector is immutable and must select the pods the
 // StatefulSet creates; the API server refuses a mismatch only when the object is applied.
-import { Field, quoteList } from "./fields";
-import { violation } from "./findings";
-import { podLabels } from "./objects";
-import { isEmptySelector, readSelector, unmetRequirements } from "./selectors";
-import type { Rule } from "./types";
+import { Field, quoteList } from "../kube/fields";
+import { podLabels } from "../kube/objects";
+import { isEmptySelector, readSelector, unmetRequirements } from "../kube/selectors";
+import { Rule, violation } from "../rule";
 
-export const selectorMatchesLabels: Rule = {
-  name: "statefulset-selector-matches-labels",
+export const selectorMatchesLabels = {
+  name: "statefulset-selector-matches-labels" as const,
   description:
     "A StatefulSet's spec.selector must be set, non-empty and match spec.template.metadata.labels; it cannot change later, so select on labels that never change.",
   level: "mandatory",
@@ -30,4 +29,4 @@ export const selectorMatchesLabels: Rule = {
       ),
     ];
   },
-};
+} satisfies Rule;

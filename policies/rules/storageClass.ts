@@ -1,16 +1,15 @@
 // statefulset-storage-class: a claim without a storageClassName gets whatever the cluster's default
 // class is (or none), which differs between clusters and can change under a running database.
-import { Field, quoteList } from "./fields";
-import { guarded, violation } from "./findings";
-import type { Finding, Rule } from "./types";
+import { Field, quoteList } from "../kube/fields";
+import { Finding, guarded, Rule, violation } from "../rule";
 
 export interface StorageClassConfig {
   /** If set and non-empty, the only classes claims may use. */
   allowed?: string[];
 }
 
-export const storageClass: Rule<StorageClassConfig> = {
-  name: "statefulset-storage-class",
+export const storageClass = {
+  name: "statefulset-storage-class" as const,
   description:
     "Every volumeClaimTemplate of a StatefulSet must name its StorageClass in spec.storageClassName (never the cluster's implicit default), and one of the allowed classes when the policy config lists them.",
   level: "mandatory",
@@ -49,4 +48,4 @@ export const storageClass: Rule<StorageClassConfig> = {
     }
     return out;
   },
-};
+} satisfies Rule<StorageClassConfig>;

@@ -1,13 +1,12 @@
 // statefulset-update-partition: pods with an ordinal at or above the partition get the new
 // template; a partition above the replica count means no pod ever does, and the rollout that
 // `pulumi up` waits for never happens.
-import { Field } from "./fields";
-import { violation } from "./findings";
-import { replicasOf } from "./objects";
-import type { Rule } from "./types";
+import { Field } from "../kube/fields";
+import { replicasOf } from "../kube/objects";
+import { Rule, violation } from "../rule";
 
-export const updatePartition: Rule = {
-  name: "statefulset-update-partition",
+export const updatePartition = {
+  name: "statefulset-update-partition" as const,
   description:
     "A StatefulSet's spec.updateStrategy.rollingUpdate.partition must be between 0 and spec.replicas, or no pod ever gets a new template.",
   level: "mandatory",
@@ -31,4 +30,4 @@ export const updatePartition: Rule = {
     }
     return [];
   },
-};
+} satisfies Rule;

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { RULES } from "../../policies/rules";
-import type { Rule } from "../../policies/rules/types";
-import { UNKNOWN_SENTINELS } from "../../policies/rules/unknown";
+import type { AnyRule } from "../../policies/rule";
+import { UNKNOWN_SENTINELS } from "../../policies/kube/unknown";
 import {
   analyzeObjects,
   EXEMPT_ANNOTATION,
@@ -109,7 +109,7 @@ describe("exemptions", () => {
 });
 
 /** A rule with a bug: it throws `thrown` on every object. */
-function throwing(thrown: unknown): Rule<never> {
+function throwing(thrown: unknown): AnyRule {
   return {
     name: "broken",
     description: "",

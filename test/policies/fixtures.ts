@@ -2,8 +2,9 @@
 // passes every rule, and helpers to mutate one field of it per test case.
 import { RuleName, RULES_BY_NAME } from "./ruleNames";
 import { ResolvedPolicyConfig } from "../../policies/config";
-import { StackIndex } from "../../policies/rules/stackIndex";
-import type { Finding, KubeObject } from "../../policies/rules/types";
+import type { KubeObject } from "../../policies/kube/objects";
+import { StackIndex } from "../../policies/kube/stackIndex";
+import type { Finding } from "../../policies/rule";
 import { evaluateRule } from "../../policies/runner";
 
 export const NS = "cache";

@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as path from "path";
 import { RULES } from "../../policies/rules";
 import { EXEMPT_ANNOTATION, EXEMPT_REASON_ANNOTATION } from "../../policies/runner";
-import type { KubeObject } from "../../policies/rules/types";
+import type { KubeObject } from "../../policies/kube/objects";
 import {
   Diagnostic,
   PackClient,

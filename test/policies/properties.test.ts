@@ -5,10 +5,10 @@
 import * as assert from "assert";
 import fc from "fast-check";
 import { toKubeObject } from "../../policies/adapter";
+import type { KubeObject } from "../../policies/kube/objects";
+import { StackIndex } from "../../policies/kube/stackIndex";
+import { UNKNOWN_SENTINELS, UnknownValueError } from "../../policies/kube/unknown";
 import { RULES } from "../../policies/rules";
-import { StackIndex } from "../../policies/rules/stackIndex";
-import type { KubeObject } from "../../policies/rules/types";
-import { UNKNOWN_SENTINELS, UnknownValueError } from "../../policies/rules/unknown";
 import { analyzeObjects, evaluateRule, isRuleError } from "../../policies/runner";
 import { defaultConfig, stackObjects, statefulSet, withField } from "./fixtures";
 

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { UNKNOWN_STRING } from "../../../policies/rules/unknown";
+import { UNKNOWN_STRING } from "../../../policies/kube/unknown";
 import { notes, statefulSet, stsWith, violations, withField } from "../fixtures";
 
 const RULE = "statefulset-claim-templates-mounted";

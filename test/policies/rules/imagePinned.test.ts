@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { parseImage } from "../../../policies/rules/imagePinned";
-import { UNKNOWN_STRING } from "../../../policies/rules/unknown";
+import { UNKNOWN_STRING } from "../../../policies/kube/unknown";
 import { notes, statefulSet, stsWith, violations } from "../fixtures";
 
 const RULE = "statefulset-image-pinned";

@@ -1,5 +1,7 @@
 import * as assert from "assert";
-import { UNKNOWN_STRING } from "../../../policies/rules/unknown";
+import { MAX_STATEFULSET_NAME as COMPONENTS_MAX_STATEFULSET_NAME } from "../../../components/names";
+import { UNKNOWN_STRING } from "../../../policies/kube/unknown";
+import { MAX_STATEFULSET_NAME } from "../../../policies/rules/nameLength";
 import { notes, statefulSet, stsWith, violations, withField } from "../fixtures";
 
 const RULE = "statefulset-name-length";
@@ -59,5 +61,11 @@ describe(RULE, () => {
     assert.deepStrictEqual(notes(RULE, stsWith(NAME, UNKNOWN_STRING)), [
       "could not check metadata.name: value unknown during preview",
     ]);
+  });
+
+  // policies/ is its own package and does not import components/: the limit is written twice on
+  // purpose, and this keeps the components from creating names the policy refuses (or the reverse).
+  it("allows the same longest name as components/names.ts", () => {
+    assert.strictEqual(MAX_STATEFULSET_NAME, COMPONENTS_MAX_STATEFULSET_NAME);
   });
 });

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import fc from "fast-check";
 import { looksSecret } from "../../../policies/rules/noSecretLiteralEnv";
-import { UNKNOWN_STRING } from "../../../policies/rules/unknown";
+import { UNKNOWN_STRING } from "../../../policies/kube/unknown";
 import { check, notes, statefulSet, stsWith, violations } from "../fixtures";
 
 const RULE = "statefulset-no-secret-literal-env";

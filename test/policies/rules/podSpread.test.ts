@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { UNKNOWN_SENTINELS } from "../../../policies/rules/unknown";
+import { UNKNOWN_SENTINELS } from "../../../policies/kube/unknown";
 import { notes, statefulSet, stsWith, violations, withField } from "../fixtures";
 
 const RULE = "statefulset-pod-spread";

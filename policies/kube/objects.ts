@@ -1,8 +1,17 @@
 // Identity of a Kubernetes object (kind, namespace, name) and the parts of a StatefulSet that most
 // rules read: the pod labels, the replica count and the containers.
 import { Field, isRecord } from "./fields";
-import type { KubeObject, ObjectRef } from "./types";
 import { isUnknown } from "./unknown";
+
+/** A Kubernetes object as read from a manifest or from Pulumi props: any shape, possibly malformed. */
+export type KubeObject = Record<string, unknown>;
+
+/** Where a finding points: the object a rule inspected. A missing namespace is `default`. */
+export interface ObjectRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
 
 /** Objects without a namespace live in `default`, as kubectl applies them. */
 export const DEFAULT_NAMESPACE = "default";

@@ -1,10 +1,10 @@
 import * as assert from "assert";
-import { RULES } from "../../policies/rules";
-import { LabelSelector, mapSelector } from "../../policies/rules/selectors";
-import { SelectorIndex, StackIndex } from "../../policies/rules/stackIndex";
-import type { KubeObject } from "../../policies/rules/types";
-import { analyzeObjects } from "../../policies/runner";
-import { defaultConfig, stackObjects, withField } from "./fixtures";
+import type { KubeObject } from "../../../policies/kube/objects";
+import { LabelSelector, mapSelector } from "../../../policies/kube/selectors";
+import { SelectorIndex, StackIndex } from "../../../policies/kube/stackIndex";
+import { RULES } from "../../../policies/rules";
+import { analyzeObjects } from "../../../policies/runner";
+import { defaultConfig, stackObjects, withField } from "../fixtures";
 
 /** Workload i: the valid fixture renamed, all in one namespace and sharing app.kubernetes.io/name. */
 function workload(i: number): KubeObject[] {

@@ -4,9 +4,8 @@
 // `key=value` pair in its namespace, so a lookup costs the pod's label count plus the few
 // candidates that share that pair.
 import { Field } from "./fields";
-import { kindOf, namespaceOf, nameOf } from "./objects";
+import { KubeObject, kindOf, namespaceOf, nameOf } from "./objects";
 import { LabelSelector, mapSelector, readSelector, selects } from "./selectors";
-import type { KubeObject } from "./types";
 import { UnknownValueError } from "./unknown";
 
 /** A lookup result: `uncertain` says an unknown value might have changed the answer. */

@@ -1,17 +1,12 @@
-// The shapes every rule shares. Rules are pure functions over plain Kubernetes objects: nothing here
-// (or anywhere under rules/) imports Pulumi, so the same rules run in the policy pack, in the
-// manifest checker and in unit tests.
-import type { StackIndex } from "./stackIndex";
-
-/** A Kubernetes object as read from a manifest or from Pulumi props: any shape, possibly malformed. */
-export type KubeObject = Record<string, unknown>;
-
-/** Where a finding points: the object a rule inspected. A missing namespace is `default`. */
-export interface ObjectRef {
-  kind: string;
-  namespace: string;
-  name: string;
-}
+// What a rule is, and the findings it reports. Rules are pure functions over plain Kubernetes
+// objects: nothing here (nor under rules/ or kube/) imports Pulumi, so the same rules run in the
+// policy pack, in the manifest checker and in unit tests.
+//
+// Also the small constructors for findings, and `guarded`, which turns an unknown value met inside
+// one part of a check into a note without losing what the other parts found.
+import type { KubeObject } from "./kube/objects";
+import type { StackIndex } from "./kube/stackIndex";
+import { UnknownValueError } from "./kube/unknown";
 
 /**
  * What a rule reports. A `violation` is reported at the rule's enforcement level; a `note` is always
@@ -73,4 +68,25 @@ export interface Rule<C = Record<string, unknown>> {
   config: Record<string, JsonSchema>;
   /** Inspects one StatefulSet. May throw UnknownValueError; must not throw anything else. */
   check(statefulSet: KubeObject, ctx: RuleContext<C>): Finding[];
+}
+
+/** Any rule, whatever its config: what the runner, the adapter and the rule list take. */
+export type AnyRule = Rule<never>;
+
+export function violation(message: string): Finding {
+  return { type: "violation", message };
+}
+
+export function note(message: string): Finding {
+  return { type: "note", message };
+}
+
+/** Runs `check`; an unknown value it meets becomes a note in `out`. Other errors propagate. */
+export function guarded(out: Finding[], check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof UnknownValueError) out.push(note(e.message));
+    else throw e;
+  }
 }
