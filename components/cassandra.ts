@@ -2,7 +2,7 @@
 // pod, joined one at a time (OrderedReady), discovered through a headless Service that publishes
 // pods before they are ready, drained before they stop, and never disrupted below quorum.
 import * as pulumi from "@pulumi/pulumi";
-import { assertValidWorkload } from "./config";
+import { assertValidWorkload } from "./workloadRules";
 import {
   CASSANDRA_DEFAULTS,
   CASSANDRA_MEMORY_RESERVE,
@@ -11,13 +11,8 @@ import {
 } from "./defaults";
 import { objectNames, podDnsNames } from "./names";
 import { mebibytes } from "./quantity";
-import {
-  BaseWorkloadArgs,
-  commonWorkloadArgs,
-  fieldEnv,
-  resolveWorkloadArgs,
-  StatefulWorkload,
-} from "./statefulWorkload";
+import { StatefulWorkload } from "./statefulWorkload";
+import { BaseWorkloadArgs, fieldEnv, resolveWorkloadArgs } from "./workloadArgs";
 
 export const CQL_PORT = 9042;
 export const INTRA_NODE_PORT = 7000;
@@ -147,19 +142,19 @@ export class Cassandra extends pulumi.ComponentResource {
   constructor(name: string, args: CassandraArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidWorkload("Cassandra", name, { kind: "cassandra", ...args });
     super("stateful:workloads:Cassandra", name, {}, opts);
-    const r = resolveWorkloadArgs("cassandra", name, args);
-    const names = objectNames(r.name);
+    const { image, resources, storage, ...shared } = resolveWorkloadArgs("cassandra", name, args);
+    const names = objectNames(shared.name);
     const pods = podDnsNames(
       names.statefulSet,
       names.service,
-      r.namespace,
-      r.replicas,
-      r.clusterDomain,
+      shared.namespace,
+      shared.replicas,
+      shared.clusterDomain,
     );
-    const seeds = args.seeds ?? Math.min(CASSANDRA_DEFAULTS.seeds, r.replicas);
+    const seeds = args.seeds ?? Math.min(CASSANDRA_DEFAULTS.seeds, shared.replicas);
     const memory = cassandraMemory(
-      mebibytes(r.resources.requests.memory)!,
-      mebibytes(r.resources.limits.memory)!,
+      mebibytes(resources.requests.memory)!,
+      mebibytes(resources.limits.memory)!,
       args.heap && {
         maxMiB: mebibytes(args.heap.max)!,
         newGenMiB: mebibytes(args.heap.newGen)!,
@@ -190,30 +185,30 @@ export class Cassandra extends pulumi.ComponentResource {
     this.workload = new StatefulWorkload(
       name,
       {
-        ...commonWorkloadArgs(r),
+        ...shared,
         app: "cassandra",
         component: "database",
         ports: [
           { name: "cql", port: CQL_PORT },
           { name: "intra-node", port: INTRA_NODE_PORT, peerOnly: true },
         ],
-        storage: { ...r.storage, mountPath: DATA },
+        storage: { ...storage, mountPath: DATA },
         // Nodes find their seeds by DNS before any of them is ready.
         publishNotReadyAddresses: true,
         quorum: true,
         containers: [
           {
             name: "cassandra",
-            image: r.image,
+            image: image,
             env,
-            resources: r.resources,
+            resources: resources,
             // Boot (commit log replay, gossip) is done once the intra-node port listens; the
             // budget is the workload's startupSeconds, which also sizes pulumi's wait.
             startupProbe: {
               tcpSocket: { port: "intra-node" },
               periodSeconds: STARTUP_PERIOD,
               timeoutSeconds: 5,
-              failureThreshold: Math.ceil(r.startupSeconds / STARTUP_PERIOD),
+              failureThreshold: Math.ceil(shared.startupSeconds / STARTUP_PERIOD),
             },
             readinessProbe: {
               exec: { command: ["sh", "-c", CASSANDRA_READINESS_SCRIPT] },

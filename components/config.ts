@@ -2,9 +2,10 @@
 // resource exists: a config is either one typed object or an error that names the key, the value
 // given and what is allowed.
 import { z } from "zod";
-import { cassandraHeapCeilingMiB, DEFAULTS, POSTGRES_DEFAULTS, WorkloadKind } from "./defaults";
+import { DEFAULTS, WorkloadKind } from "./defaults";
 import { DNS_1035_LABEL, DNS_1123_LABEL, MAX_STATEFULSET_NAME } from "./names";
-import { BYTES_PATTERN, CPU_PATTERN, mebibytes, millicores, parseBytes } from "./quantity";
+import { BYTES_PATTERN, CPU_PATTERN, parseBytes } from "./quantity";
+import { shown, workloadProblems } from "./workloadRules";
 
 /** The Pulumi project name: config keys are `stateful:<key>`. */
 export const PROJECT = "stateful";
@@ -225,7 +226,8 @@ const target = z
     error: "kubeconfig goes with context, not with renderYamlToDirectory",
   });
 
-const schema = z
+/** The schema of a stack file's `stateful:*` keys (the README's config table documents each key). */
+export const stackConfigSchema = z
   .strictObject({
     target,
     clusterDomain: z
@@ -244,7 +246,7 @@ const schema = z
   })
   .superRefine(crossFieldChecks);
 
-type RawConfig = z.infer<typeof schema>;
+type RawConfig = z.infer<typeof stackConfigSchema>;
 type RawWorkload = z.infer<typeof workload>;
 
 type Resolved<W> = W extends unknown
@@ -319,215 +321,6 @@ function checkWorkload(w: RawWorkload, stackStorageClass: string | undefined, is
   for (const p of workloadProblems(w)) issue(p.path, p.message, p.input);
 }
 
-/**
- * What the kind-specific checks read of a workload: the same fields whether they come from a stack
- * file or from a program that constructs a component directly.
- */
-export interface WorkloadCheckInput {
-  kind: WorkloadKind;
-  replicas?: number;
-  updatePartition?: number;
-  podManagementPolicy?: "OrderedReady" | "Parallel";
-  resources?: {
-    requests: { cpu: string; memory: string };
-    limits?: { cpu?: string; memory?: string };
-  };
-  seeds?: number;
-  heap?: { max: string; newGen: string };
-  user?: string;
-  database?: string;
-}
-
-/** One bad value: where it is (relative to the workload), what it was and what is allowed. */
-export interface WorkloadProblem {
-  path: (string | number)[];
-  message: string;
-  input: unknown;
-}
-
-const QUANTITY_HINT = "must be a quantity such as 512Mi or 10Gi";
-
-/** The least memory each kind's main container can be given. */
-const MINIMUM_MEMORY_MIB: Record<WorkloadKind, number> = {
-  nginx: 16,
-  redis: 32,
-  postgres: 128,
-  // Cassandra's own check below names the limit or the request and explains the 1Gi.
-  cassandra: 0,
-};
-/** Role names PostgreSQL reserves or treats specially. */
-const SQL_RESERVED_ROLES = ["public", "none", "current_user", "session_user", "current_role"];
-/** Databases initdb creates. */
-const RESERVED_DATABASES = ["postgres", "template0", "template1"];
-
-/**
- * What the schema checks of single values and a direct caller could still get wrong (a stack file
- * never reaches the cross-field checks with these, the schema has refused them).
- */
-function shapeProblems(w: WorkloadCheckInput): WorkloadProblem[] {
-  const problems: WorkloadProblem[] = [];
-  const quantity = (path: string[], value: string | undefined) => {
-    if (value !== undefined && mebibytes(value) === undefined) {
-      problems.push({ path, message: QUANTITY_HINT, input: value });
-    }
-  };
-  quantity(["resources", "requests", "memory"], w.resources?.requests.memory);
-  quantity(["resources", "limits", "memory"], w.resources?.limits?.memory);
-  if (w.seeds !== undefined && (!Number.isInteger(w.seeds) || w.seeds < 1)) {
-    problems.push({
-      path: ["seeds"],
-      message: "must be a whole number of at least 1",
-      input: w.seeds,
-    });
-  }
-  quantity(["heap", "max"], w.heap?.max);
-  quantity(["heap", "newGen"], w.heap?.newGen);
-  return problems;
-}
-
-/**
- * The checks that span a workload's fields (seeds within replicas, heap within memory, ordered
- * start for databases that need it); values the schema refuses (an unparsable quantity) are skipped. The one copy of these rules: the stack-config schema reports
- * them per key, and each component throws them for callers that skip the stack config.
- */
-export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
-  const problems: WorkloadProblem[] = [];
-  const issue = (path: (string | number)[], message: string, input: unknown) =>
-    problems.push({ path, message, input });
-  const d = DEFAULTS[w.kind];
-  const replicas = w.replicas ?? d.replicas;
-  if (w.updatePartition !== undefined && w.updatePartition > replicas) {
-    issue(
-      ["updatePartition"],
-      `must be at most replicas (${replicas}): a partition above it updates no pod`,
-      w.updatePartition,
-    );
-  }
-  const requests = w.resources?.requests ?? d.resources.requests;
-  const limit = w.resources?.limits?.memory;
-  const requestMiB = mebibytes(requests.memory);
-  const limitMiB = limit === undefined ? undefined : mebibytes(limit);
-  if (
-    limitMiB !== undefined &&
-    requestMiB !== undefined &&
-    limit !== undefined &&
-    limitMiB < requestMiB
-  ) {
-    issue(
-      ["resources", "limits", "memory"],
-      `must be at least the memory request (${requests.memory})`,
-      limit,
-    );
-  }
-  if (w.kind === "postgres" || w.kind === "cassandra") {
-    if (w.podManagementPolicy === "Parallel") {
-      issue(
-        ["podManagementPolicy"],
-        `must be OrderedReady for ${w.kind}: ${
-          w.kind === "postgres"
-            ? "replicas clone the primary, which must be ready first"
-            : "nodes must join the ring one at a time"
-        }`,
-        w.podManagementPolicy,
-      );
-    }
-  }
-  const cpuRequest = w.resources ? millicores(w.resources.requests.cpu) : undefined;
-  const cpuLimit = w.resources?.limits?.cpu ? millicores(w.resources.limits.cpu) : undefined;
-  if (cpuRequest !== undefined && cpuLimit !== undefined && cpuLimit < cpuRequest) {
-    issue(
-      ["resources", "limits", "cpu"],
-      `must be at least the CPU request (${w.resources!.requests.cpu})`,
-      w.resources!.limits!.cpu,
-    );
-  }
-  const minimumMiB = MINIMUM_MEMORY_MIB[w.kind];
-  if (requestMiB !== undefined && requestMiB < minimumMiB) {
-    issue(
-      ["resources", "requests", "memory"],
-      `must be at least ${minimumMiB}Mi for ${w.kind}`,
-      requests.memory,
-    );
-  }
-  if (w.kind === "postgres" && w.user !== undefined) {
-    const reserved = ["postgres", POSTGRES_DEFAULTS.replicationUser, ...SQL_RESERVED_ROLES];
-    if (reserved.includes(w.user) || w.user.startsWith("pg_")) {
-      issue(
-        ["user"],
-        `must not be ${reserved.join(", ")} or start with pg_: those names are the superuser, the replication role or reserved by PostgreSQL`,
-        w.user,
-      );
-    }
-  }
-  if (w.kind === "postgres" && w.database !== undefined) {
-    if (RESERVED_DATABASES.includes(w.database)) {
-      issue(
-        ["database"],
-        `must not be ${RESERVED_DATABASES.join(", ")}: initdb creates those, so creating it again fails the first start`,
-        w.database,
-      );
-    }
-  }
-  if (w.kind === "cassandra") {
-    if (replicas === 2) {
-      issue(
-        ["replicas"],
-        "must not be 2 for Cassandra: a two-node ring cannot lose a node without losing quorum, so no disruption budget is both safe and drainable; use 1 (development) or 3 or more",
-        replicas,
-      );
-    }
-    if (w.seeds !== undefined && w.seeds > replicas) {
-      issue(
-        ["seeds"],
-        `must be at most replicas (${replicas}): seeds are the first pods of the ring`,
-        w.seeds,
-      );
-    }
-    const memoryText = limit ?? requests.memory;
-    const memory = limit !== undefined ? limitMiB : requestMiB;
-    if (memory !== undefined && memory < 1024) {
-      issue(
-        ["resources", limit ? "limits" : "requests", "memory"],
-        "must be at least 1Gi for Cassandra: the JVM heap and off-heap memory need it",
-        memoryText,
-      );
-    }
-    if (w.heap) {
-      const max = mebibytes(w.heap.max);
-      const newGen = mebibytes(w.heap.newGen);
-      if (max !== undefined && max < 256) {
-        issue(["heap", "max"], "must be at least 256Mi", w.heap.max);
-      }
-      const ceiling = memory === undefined ? undefined : cassandraHeapCeilingMiB(memory);
-      if (max !== undefined && ceiling !== undefined && max > ceiling) {
-        issue(
-          ["heap", "max"],
-          `must be at most ${ceiling}Mi with ${memoryText} of container memory: half of it at most, leaving a quarter for direct memory and 384Mi for nodetool and the JVM's own overhead`,
-          w.heap.max,
-        );
-      }
-      if (max !== undefined && newGen !== undefined && newGen >= max) {
-        issue(["heap", "newGen"], `must be less than heap.max (${w.heap.max})`, w.heap.newGen);
-      }
-    }
-  }
-  return problems;
-}
-
-/**
- * Throws, naming the component and every bad value, when a component's args break a rule of
- * workloadProblems. Components call it before registering anything.
- */
-export function assertValidWorkload(type: string, name: string, w: WorkloadCheckInput): void {
-  const problems = [...shapeProblems(w), ...workloadProblems(w)];
-  if (problems.length === 0) return;
-  const lines = problems.map(
-    (p) =>
-      `${p.path.join(".")}: ${p.input === undefined ? "" : `got ${shown(p.input)}; `}${p.message}`,
-  );
-  throw new Error(`${type} ${name}: ${lines.join("; ")}`);
-}
-
 /** Thrown when a stack config is invalid; `problems` has one line per bad value. */
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -546,12 +339,6 @@ function keyPath(path: PropertyKey[]): string {
     else out += i === 0 ? `:${String(part)}` : `.${String(part)}`;
   });
   return out;
-}
-
-function shown(input: unknown): string {
-  if (input === undefined) return "nothing";
-  const text = JSON.stringify(input);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function describe(issue: z.core.$ZodIssue): string {
@@ -581,7 +368,7 @@ function describe(issue: z.core.$ZodIssue): string {
  * and returns one typed object, or throws a ConfigError listing every problem.
  */
 export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
-  const result = schema.safeParse(raw, { reportInput: true });
+  const result = stackConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(result.error.issues.map(describe));
   }

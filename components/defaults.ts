@@ -1,6 +1,7 @@
-// The one place where the defaults of every workload kind live. Components apply them with
-// `{ ...defaults, ...args }`; config validation reads them for checks that span fields (seeds must
-// not exceed replicas, heap must fit in memory, ...). Images are pinned by version, never `latest`.
+// The one place where the defaults of every workload kind live. resolveWorkloadArgs
+// (workloadArgs.ts) applies them to a component's args with `??`; the workload rules
+// (workloadRules.ts) read them for checks that span fields (seeds must not exceed replicas, heap
+// must fit in memory, ...). Images are pinned by version, never `latest`.
 
 /** Requests and limits of the main container. */
 export interface Resources {

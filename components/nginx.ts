@@ -1,14 +1,10 @@
 // nginx as a StatefulSet: each pod serves web content from its own claim. nginx needs no ordered
 // start, so pods are managed in Parallel by default.
 import * as pulumi from "@pulumi/pulumi";
-import { assertValidWorkload } from "./config";
+import { assertValidWorkload } from "./workloadRules";
 import { objectNames } from "./names";
-import {
-  BaseWorkloadArgs,
-  commonWorkloadArgs,
-  resolveWorkloadArgs,
-  StatefulWorkload,
-} from "./statefulWorkload";
+import { StatefulWorkload } from "./statefulWorkload";
+import { BaseWorkloadArgs, resolveWorkloadArgs } from "./workloadArgs";
 
 /** The unprivileged image listens on a high port; no capability is needed to bind it. */
 export const NGINX_PORT = 8080;
@@ -45,25 +41,25 @@ export class Nginx extends pulumi.ComponentResource {
   constructor(name: string, args: NginxArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidWorkload("Nginx", name, { kind: "nginx", ...args });
     super("stateful:workloads:Nginx", name, {}, opts);
-    const r = resolveWorkloadArgs("nginx", name, args);
-    const names = objectNames(r.name);
+    const { image, resources, storage, ...shared } = resolveWorkloadArgs("nginx", name, args);
+    const names = objectNames(shared.name);
     const small = { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "32Mi" } };
 
     this.workload = new StatefulWorkload(
       name,
       {
-        ...commonWorkloadArgs(r),
+        ...shared,
         app: "nginx",
         component: "web",
         ports: [{ name: "http", port: NGINX_PORT }],
-        storage: { ...r.storage, mountPath: CONTENT },
+        storage: { ...storage, mountPath: CONTENT },
         configData: { "default.conf": nginxServerConfig() },
         volumes: [{ name: "config", configMap: { name: names.configMap } }],
         initContainers: [
           {
             // A fresh claim is empty: give each pod a page that names it, once, never overwriting.
             name: "seed-content",
-            image: r.image,
+            image: image,
             command: [
               "sh",
               "-c",
@@ -77,8 +73,8 @@ export class Nginx extends pulumi.ComponentResource {
         containers: [
           {
             name: "nginx",
-            image: r.image,
-            resources: r.resources,
+            image: image,
+            resources: resources,
             volumeMounts: [{ name: "config", mountPath: "/etc/nginx/conf.d", readOnly: true }],
             readinessProbe: {
               httpGet: { path: "/healthz", port: "http" },

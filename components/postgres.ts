@@ -4,19 +4,18 @@
 // Secret and reach the containers through secretKeyRef.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { assertValidWorkload } from "./config";
+import { assertValidWorkload } from "./workloadRules";
 import { POSTGRES_DEFAULTS } from "./defaults";
 import { objectNames } from "./names";
 import { mebibytes } from "./quantity";
+import { StatefulWorkload } from "./statefulWorkload";
 import {
   BaseWorkloadArgs,
-  firstPodDnsName,
-  commonWorkloadArgs,
   fieldEnv,
+  firstPodDnsName,
   resolveWorkloadArgs,
   secretEnv,
-  StatefulWorkload,
-} from "./statefulWorkload";
+} from "./workloadArgs";
 
 export const POSTGRES_PORT = 5432;
 /** The claim's mount; PGDATA is a subdirectory, so the volume's lost+found never upsets initdb. */
@@ -179,11 +178,11 @@ export class Postgres extends pulumi.ComponentResource {
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidWorkload("Postgres", name, { kind: "postgres", ...args });
     super("stateful:workloads:Postgres", name, {}, opts);
-    const r = resolveWorkloadArgs("postgres", name, args);
+    const { image, resources, storage, ...shared } = resolveWorkloadArgs("postgres", name, args);
     const database = args.database ?? POSTGRES_DEFAULTS.database;
     const user = args.user ?? POSTGRES_DEFAULTS.user;
-    const names = objectNames(r.name);
-    const primary = firstPodDnsName(r);
+    const names = objectNames(shared.name);
+    const primary = firstPodDnsName(shared);
     const keys = POSTGRES_SECRET_KEYS;
 
     const generated = (what: string) =>
@@ -212,18 +211,18 @@ export class Postgres extends pulumi.ComponentResource {
       secretEnv("APP_PASSWORD", names.secret, keys.user),
     ];
     const isReady = PG_ISREADY;
-    const settings = postgresSettings(r.resources);
-    const shmMiB = Math.max(64, Math.floor(mebibytes(r.resources.requests.memory)! / 4));
-    const stopWithin = Math.max(5, r.terminationGracePeriodSeconds - 10);
+    const settings = postgresSettings(resources);
+    const shmMiB = Math.max(64, Math.floor(mebibytes(resources.requests.memory)! / 4));
+    const stopWithin = Math.max(5, shared.terminationGracePeriodSeconds - 10);
 
     this.workload = new StatefulWorkload(
       name,
       {
-        ...commonWorkloadArgs(r),
+        ...shared,
         app: "postgresql",
         component: "database",
         ports: [{ name: "postgresql", port: POSTGRES_PORT }],
-        storage: { ...r.storage, mountPath: MOUNT },
+        storage: { ...storage, mountPath: MOUNT },
         configData: { "10-roles.sh": POSTGRES_INIT_SCRIPT, "clone.sh": POSTGRES_CLONE_SCRIPT },
         secretData: {
           [keys.superuser]: superuserPassword,
@@ -248,10 +247,10 @@ export class Postgres extends pulumi.ComponentResource {
         initContainers: [
           {
             name: "clone-primary",
-            image: r.image,
+            image: image,
             command: ["bash", `${SCRIPTS_DIR}/clone.sh`],
             env: common,
-            resources: r.resources,
+            resources: resources,
             volumeMounts: [
               { name: "data", mountPath: MOUNT },
               { name: "scripts", mountPath: SCRIPTS_DIR, readOnly: true },
@@ -261,13 +260,13 @@ export class Postgres extends pulumi.ComponentResource {
         containers: [
           {
             name: "postgresql",
-            image: r.image,
+            image: image,
             args: [
               "postgres",
               ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
             ],
             env,
-            resources: r.resources,
+            resources: resources,
             volumeMounts: [
               { name: "data", mountPath: MOUNT },
               { name: "initdb", mountPath: INITDB_DIR, readOnly: true },
@@ -277,7 +276,7 @@ export class Postgres extends pulumi.ComponentResource {
               exec: { command: isReady },
               periodSeconds: 10,
               timeoutSeconds: ISREADY_TIMEOUT + 1,
-              failureThreshold: Math.ceil(r.startupSeconds / 10),
+              failureThreshold: Math.ceil(shared.startupSeconds / 10),
             },
             readinessProbe: {
               exec: { command: ["sh", "-c", POSTGRES_READINESS_SCRIPT] },

@@ -3,18 +3,17 @@
 // lives only in the workload's Secret and reaches redis-server on its standard input.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { assertValidWorkload } from "./config";
+import { assertValidWorkload } from "./workloadRules";
 import { objectNames } from "./names";
 import { mebibytes } from "./quantity";
+import { StatefulWorkload } from "./statefulWorkload";
 import {
   BaseWorkloadArgs,
-  firstPodDnsName,
-  commonWorkloadArgs,
   fieldEnv,
+  firstPodDnsName,
   resolveWorkloadArgs,
   secretEnv,
-  StatefulWorkload,
-} from "./statefulWorkload";
+} from "./workloadArgs";
 
 export const REDIS_PORT = 6379;
 /** The Secret key that holds the password (the Secret is `<name>-auth`). */
@@ -98,10 +97,10 @@ export class Redis extends pulumi.ComponentResource {
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidWorkload("Redis", name, { kind: "redis", ...args });
     super("stateful:workloads:Redis", name, {}, opts);
-    const r = resolveWorkloadArgs("redis", name, args);
-    const names = objectNames(r.name);
-    const primary = firstPodDnsName(r);
-    const maxmemory = Math.floor(mebibytes(r.resources.limits.memory)! * MAXMEMORY_SHARE);
+    const { image, resources, storage, ...shared } = resolveWorkloadArgs("redis", name, args);
+    const names = objectNames(shared.name);
+    const primary = firstPodDnsName(shared);
+    const maxmemory = Math.floor(mebibytes(resources.limits.memory)! * MAXMEMORY_SHARE);
 
     const password = new random.RandomPassword(
       `${name}-password`,
@@ -120,21 +119,21 @@ export class Redis extends pulumi.ComponentResource {
     this.workload = new StatefulWorkload(
       name,
       {
-        ...commonWorkloadArgs(r),
+        ...shared,
         app: "redis",
         component: "cache",
         ports: [{ name: "redis", port: REDIS_PORT }],
-        storage: { ...r.storage, mountPath: DATA },
+        storage: { ...storage, mountPath: DATA },
         configData: { "redis.conf": redisConfig(maxmemory) },
         secretData: { [REDIS_PASSWORD_KEY]: password.result },
         volumes: [{ name: "config", configMap: { name: names.configMap } }],
         containers: [
           {
             name: "redis",
-            image: r.image,
+            image: image,
             command: ["sh", "-c", REDIS_START_SCRIPT],
             env,
-            resources: r.resources,
+            resources: resources,
             volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
             readinessProbe: {
               exec: { command: ["sh", "-c", REDIS_READINESS_SCRIPT] },

@@ -39,20 +39,6 @@ function createWorkload(
   opts: pulumi.ComponentResourceOptions,
 ): WorkloadOutputs {
   const name = `${w.namespace}/${w.name}`;
-  const base = {
-    namespace: w.namespace,
-    name: w.name,
-    replicas: w.replicas,
-    image: w.image,
-    storage: w.storage,
-    retention: w.retention,
-    podManagementPolicy: w.podManagementPolicy,
-    updatePartition: w.updatePartition,
-    resources: w.resources,
-    allowFrom: w.allowFrom,
-    startupSeconds: w.startupSeconds,
-    clusterDomain,
-  };
   const outputs = (c: {
     serviceDnsName: pulumi.Output<string>;
     podDnsNames: pulumi.Output<string[]>;
@@ -63,11 +49,14 @@ function createWorkload(
     serviceDnsName: c.serviceDnsName,
     podDnsNames: c.podDnsNames,
   });
+  // Every key of the workload's config but its kind goes to its component as it is: nothing is
+  // copied by hand, so nothing the schema accepts is dropped (test/components/configKeys.test.ts).
+  const argsOf = <W extends WorkloadConfig>({ kind, ...args }: W) => ({ ...args, clusterDomain });
   switch (w.kind) {
     case "nginx":
-      return outputs(new Nginx(name, base, opts));
+      return outputs(new Nginx(name, argsOf(w), opts));
     case "redis": {
-      const redis = new Redis(name, base, opts);
+      const redis = new Redis(name, argsOf(w), opts);
       return {
         ...outputs(redis),
         primaryDnsName: redis.primaryDnsName,
@@ -75,7 +64,7 @@ function createWorkload(
       };
     }
     case "postgres": {
-      const pg = new Postgres(name, { ...base, database: w.database, user: w.user }, opts);
+      const pg = new Postgres(name, argsOf(w), opts);
       return {
         ...outputs(pg),
         primaryDnsName: pg.primaryDnsName,
@@ -84,18 +73,7 @@ function createWorkload(
       };
     }
     case "cassandra": {
-      const ring = new Cassandra(
-        name,
-        {
-          ...base,
-          seeds: w.seeds,
-          clusterName: w.clusterName,
-          datacenter: w.datacenter,
-          rack: w.rack,
-          heap: w.heap,
-        },
-        opts,
-      );
+      const ring = new Cassandra(name, argsOf(w), opts);
       return { ...outputs(ring), seeds: ring.seeds };
     }
   }

@@ -1,17 +1,12 @@
 // The invariant shape of every stateful workload: a headless Service, the StatefulSet, a
-// PodDisruptionBudget, a NetworkPolicy, and the ConfigMap and Secret its containers read. This is
-// the only place in the program that assembles Kubernetes objects.
+// PodDisruptionBudget, a NetworkPolicy, and the ConfigMap and Secret its containers read. It knows
+// no workload kind: the kinds (nginx.ts, redis.ts, ...) hand it containers, ports and files. It is
+// the only place that assembles a workload's Kubernetes objects; stack.ts adds the provider and
+// the namespaces around them.
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  DEFAULT_ACCESS_MODES,
-  DEFAULT_RETENTION,
-  DEFAULTS,
-  KindDefaults,
-  Resources,
-  WorkloadKind,
-} from "./defaults";
+import { DEFAULT_ACCESS_MODES, DEFAULT_RETENTION } from "./defaults";
 import {
   DEFAULT_CLUSTER_DOMAIN,
   DNS_1035_LABEL,
@@ -542,150 +537,4 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       podDnsNames: this.podDnsNames,
     });
   }
-}
-
-/** An env var read from a key of the workload's Secret (`<name>-auth`): the value never enters the pod spec. */
-export function secretEnv(envName: string, secretName: string, key: string) {
-  return { name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } };
-}
-
-/** An env var from the downward API, such as `metadata.name` or `status.podIP`. */
-export function fieldEnv(envName: string, fieldPath: string) {
-  return { name: envName, valueFrom: { fieldRef: { fieldPath } } };
-}
-
-/** What every workload kind accepts from its caller; each kind's component adds its own fields. */
-export interface BaseWorkloadArgs {
-  /** The namespace (a plain string, so that DNS names are known at preview). */
-  namespace: string;
-  /**
-   * The Kubernetes name of the StatefulSet, Service and the rest.
-   * @default the component's name
-   */
-  name?: string;
-  /**
-   * The number of pods.
-   * @default the kind's default (components/defaults.ts)
-   */
-  replicas?: number;
-  /**
-   * The container image, pinned by tag or digest.
-   * @default the kind's pinned image (components/defaults.ts)
-   */
-  image?: string;
-  /** The per-pod claim: `className` is required; `size` defaults to the kind's size. */
-  storage: { className: string; size?: string; accessModes?: string[] };
-  /**
-   * Claim retention on delete and scale-down.
-   * @default { whenDeleted: "Retain", whenScaled: "Retain" }
-   */
-  retention?: RetentionPolicy;
-  /**
-   * Pod management policy.
-   * @default the kind's (Parallel for nginx and Redis, OrderedReady for PostgreSQL and Cassandra)
-   */
-  podManagementPolicy?: "OrderedReady" | "Parallel";
-  /**
-   * The rolling-update partition.
-   * @default 0
-   */
-  updatePartition?: number;
-  /**
-   * Requests and limits of the main container; an unset memory limit equals the memory request.
-   * @default the kind's (components/defaults.ts)
-   */
-  resources?: {
-    requests: { cpu: string; memory: string };
-    limits?: { cpu?: string; memory?: string };
-  };
-  /**
-   * Pods allowed to reach the client ports.
-   * @default [] (only the workload's own pods)
-   */
-  allowFrom?: Peer[];
-  /**
-   * Seconds one pod may take to become ready.
-   * @default the kind's (components/defaults.ts)
-   */
-  startupSeconds?: number;
-  /**
-   * The cluster's DNS domain.
-   * @default "cluster.local"
-   */
-  clusterDomain?: string;
-}
-
-/** BaseWorkloadArgs with the kind's defaults applied. */
-export interface ResolvedWorkloadArgs {
-  name: string;
-  namespace: string;
-  replicas: number;
-  image: string;
-  storage: { className: string; size: string; accessModes?: string[] };
-  retention?: RetentionPolicy;
-  podManagementPolicy: "OrderedReady" | "Parallel";
-  updatePartition?: number;
-  resources: Resources;
-  allowFrom?: Peer[];
-  startupSeconds: number;
-  terminationGracePeriodSeconds: number;
-  uid: number;
-  clusterDomain: string;
-}
-
-/** Applies a kind's defaults to the caller's args: the one place where they meet. */
-export function resolveWorkloadArgs(
-  kind: WorkloadKind,
-  componentName: string,
-  args: BaseWorkloadArgs,
-): ResolvedWorkloadArgs {
-  const d: KindDefaults = DEFAULTS[kind];
-  const resources: Resources = args.resources
-    ? {
-        requests: args.resources.requests,
-        limits: {
-          ...args.resources.limits,
-          memory: args.resources.limits?.memory ?? args.resources.requests.memory,
-        },
-      }
-    : d.resources;
-  return {
-    name: args.name ?? componentName,
-    namespace: args.namespace,
-    replicas: args.replicas ?? d.replicas,
-    image: args.image ?? d.image,
-    storage: { ...args.storage, size: args.storage.size ?? d.storageSize },
-    retention: args.retention,
-    podManagementPolicy: args.podManagementPolicy ?? d.podManagementPolicy,
-    updatePartition: args.updatePartition,
-    resources,
-    allowFrom: args.allowFrom,
-    startupSeconds: args.startupSeconds ?? d.startupSeconds,
-    terminationGracePeriodSeconds: d.terminationGracePeriodSeconds,
-    uid: d.uid,
-    clusterDomain: args.clusterDomain ?? WORKLOAD_DEFAULTS.clusterDomain,
-  };
-}
-
-/** The StatefulWorkload args that come straight from the resolved common args. */
-export function commonWorkloadArgs(r: ResolvedWorkloadArgs) {
-  return {
-    name: r.name,
-    namespace: r.namespace,
-    replicas: r.replicas,
-    retention: r.retention,
-    podManagementPolicy: r.podManagementPolicy,
-    updatePartition: r.updatePartition,
-    allowFrom: r.allowFrom,
-    startupSeconds: r.startupSeconds,
-    terminationGracePeriodSeconds: r.terminationGracePeriodSeconds,
-    uid: r.uid,
-    clusterDomain: r.clusterDomain,
-  };
-}
-
-/** Pod 0's stable DNS name: the primary of a primary/replica workload, the first seed of a ring. */
-export function firstPodDnsName(r: ResolvedWorkloadArgs): string {
-  const names = objectNames(r.name);
-  return podDnsNames(names.statefulSet, names.service, r.namespace, 1, r.clusterDomain)[0];
 }

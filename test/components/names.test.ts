@@ -7,7 +7,6 @@ import {
   selectorLabels,
   workloadLabels,
 } from "../../components/names";
-import { mebibytes, parseBytes } from "../../components/quantity";
 
 describe("names", () => {
   it("keeps the longest allowed StatefulSet name within the 63-character label limit", () => {
@@ -35,18 +34,5 @@ describe("names", () => {
       "app.kubernetes.io/name": "redis",
       "app.kubernetes.io/instance": "cache",
     });
-  });
-});
-
-describe("quantities", () => {
-  it("parses binary and decimal byte quantities", () => {
-    assert.equal(parseBytes("1Ki"), 1024);
-    assert.equal(parseBytes("1k"), 1000);
-    assert.equal(mebibytes("2Gi"), 2048);
-    assert.equal(mebibytes("1.5Gi"), 1536);
-  });
-  it("refuses what Kubernetes would refuse", () => {
-    for (const bad of ["10GB", "ten", "-1Gi", "1 Gi", ""])
-      assert.equal(parseBytes(bad), undefined, bad);
   });
 });

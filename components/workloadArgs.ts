@@ -1,0 +1,147 @@
+// What the four workload kinds share: the arguments every kind accepts from its caller, the one
+// place where a kind's defaults meet them, and small builders for the containers' env. Each kind
+// (nginx.ts, redis.ts, postgres.ts, cassandra.ts) resolves its args here, then hands them with its
+// own containers to StatefulWorkload, which knows no kind.
+import { DEFAULTS, KindDefaults, Resources, WorkloadKind } from "./defaults";
+import { objectNames, podDnsNames } from "./names";
+import { Peer, RetentionPolicy, StatefulWorkloadArgs, WORKLOAD_DEFAULTS } from "./statefulWorkload";
+
+/** An env var read from a key of the workload's Secret (`<name>-auth`): the value never enters the pod spec. */
+export function secretEnv(envName: string, secretName: string, key: string) {
+  return { name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+/** An env var from the downward API, such as `metadata.name` or `status.podIP`. */
+export function fieldEnv(envName: string, fieldPath: string) {
+  return { name: envName, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+/** What every workload kind accepts from its caller; each kind's component adds its own fields. */
+export interface BaseWorkloadArgs {
+  /** The namespace (a plain string, so that DNS names are known at preview). */
+  namespace: string;
+  /**
+   * The Kubernetes name of the StatefulSet, Service and the rest.
+   * @default the component's name
+   */
+  name?: string;
+  /**
+   * The number of pods.
+   * @default the kind's default (components/defaults.ts)
+   */
+  replicas?: number;
+  /**
+   * The container image, pinned by tag or digest.
+   * @default the kind's pinned image (components/defaults.ts)
+   */
+  image?: string;
+  /** The per-pod claim: `className` is required; `size` defaults to the kind's size. */
+  storage: { className: string; size?: string; accessModes?: string[] };
+  /**
+   * Claim retention on delete and scale-down.
+   * @default { whenDeleted: "Retain", whenScaled: "Retain" }
+   */
+  retention?: RetentionPolicy;
+  /**
+   * Pod management policy.
+   * @default the kind's (Parallel for nginx and Redis, OrderedReady for PostgreSQL and Cassandra)
+   */
+  podManagementPolicy?: "OrderedReady" | "Parallel";
+  /**
+   * The rolling-update partition.
+   * @default 0
+   */
+  updatePartition?: number;
+  /**
+   * Requests and limits of the main container; an unset memory limit equals the memory request.
+   * @default the kind's (components/defaults.ts)
+   */
+  resources?: {
+    requests: { cpu: string; memory: string };
+    limits?: { cpu?: string; memory?: string };
+  };
+  /**
+   * Pods allowed to reach the client ports.
+   * @default [] (only the workload's own pods)
+   */
+  allowFrom?: Peer[];
+  /**
+   * Seconds one pod may take to become ready.
+   * @default the kind's (components/defaults.ts)
+   */
+  startupSeconds?: number;
+  /**
+   * The cluster's DNS domain.
+   * @default "cluster.local"
+   */
+  clusterDomain?: string;
+}
+
+/** The StatefulWorkload args that a kind passes on as resolved, untouched. */
+type PassedOn = Pick<
+  StatefulWorkloadArgs,
+  "retention" | "updatePartition" | "allowFrom" | "uid" | "namespace" | "replicas"
+> &
+  Required<
+    Pick<
+      StatefulWorkloadArgs,
+      | "name"
+      | "podManagementPolicy"
+      | "startupSeconds"
+      | "terminationGracePeriodSeconds"
+      | "clusterDomain"
+    >
+  >;
+
+/**
+ * BaseWorkloadArgs with the kind's defaults applied. `image`, `resources` and `storage` go into the
+ * kind's containers and claim; every other field is StatefulWorkload's own, so a kind passes it on
+ * with a spread: `const { image, resources, storage, ...passOn } = resolveWorkloadArgs(...)`.
+ */
+export type ResolvedWorkloadArgs = PassedOn & {
+  image: string;
+  resources: Resources;
+  storage: { className: string; size: string; accessModes?: string[] };
+};
+
+/** Applies a kind's defaults to the caller's args: the one place where they meet. */
+export function resolveWorkloadArgs(
+  kind: WorkloadKind,
+  componentName: string,
+  args: BaseWorkloadArgs,
+): ResolvedWorkloadArgs {
+  const d: KindDefaults = DEFAULTS[kind];
+  const resources: Resources = args.resources
+    ? {
+        requests: args.resources.requests,
+        limits: {
+          ...args.resources.limits,
+          memory: args.resources.limits?.memory ?? args.resources.requests.memory,
+        },
+      }
+    : d.resources;
+  return {
+    name: args.name ?? componentName,
+    namespace: args.namespace,
+    replicas: args.replicas ?? d.replicas,
+    image: args.image ?? d.image,
+    storage: { ...args.storage, size: args.storage.size ?? d.storageSize },
+    retention: args.retention,
+    podManagementPolicy: args.podManagementPolicy ?? d.podManagementPolicy,
+    updatePartition: args.updatePartition,
+    resources,
+    allowFrom: args.allowFrom,
+    startupSeconds: args.startupSeconds ?? d.startupSeconds,
+    terminationGracePeriodSeconds: d.terminationGracePeriodSeconds,
+    uid: d.uid,
+    clusterDomain: args.clusterDomain ?? WORKLOAD_DEFAULTS.clusterDomain,
+  };
+}
+
+/** Pod 0's stable DNS name: the primary of a primary/replica workload, the first seed of a ring. */
+export function firstPodDnsName(
+  r: Pick<ResolvedWorkloadArgs, "name" | "namespace" | "clusterDomain">,
+): string {
+  const names = objectNames(r.name);
+  return podDnsNames(names.statefulSet, names.service, r.namespace, 1, r.clusterDomain)[0];
+}
