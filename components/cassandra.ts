@@ -66,6 +66,13 @@ export interface CassandraArgs extends BaseWorkloadArgs {
    * @default derived from the container's memory (cassandraMemory)
    */
   heap?: { max: string; newGen: string };
+  /**
+   * Lowering `replicas` is refused unless this equals the new replica count: it says that every
+   * node with that ordinal or higher has been decommissioned (`nodetool decommission`) and its
+   * claim deleted. Remove it once the ring is scaled down.
+   * @default scaling down is refused
+   */
+  decommissionedFrom?: number;
 }
 
 /**
@@ -132,6 +139,17 @@ export const CASSANDRA_READINESS_SCRIPT =
   `${NODETOOL_ENV} timeout ${STATUS_TIMEOUT} nodetool status | ` +
   `awk -v ip="$POD_IP" '$1 == "UN" && $2 == ip { up = 1 } END { exit !up }'`;
 
+/**
+ * Why a ring is not scaled down by lowering `replicas`: the StatefulSet would stop the highest
+ * nodes without `nodetool decommission`, leaving dead nodes in the ring that hold token ranges, and
+ * their kept claims would bring stale data (and resurrected deletes) back on a later scale-up.
+ */
+export const CASSANDRA_SCALE_DOWN =
+  "the StatefulSet would stop the highest nodes without decommissioning them; run " +
+  "`nodetool decommission` on each leaving node (highest ordinal first), delete its claim " +
+  "data-<name>-<i>, then set decommissionedFrom and replicas to the new count (README, " +
+  "Operations: scale a Cassandra ring down)";
+
 export class Cassandra extends pulumi.ComponentResource {
   public readonly workload: StatefulWorkload;
   public readonly serviceDnsName: pulumi.Output<string>;
@@ -165,17 +183,18 @@ export class Cassandra extends pulumi.ComponentResource {
     // at its first start and must not change afterwards (see CassandraArgs): a changed name,
     // datacenter or rack makes the rolled pods refuse to start, and a pod that becomes a seed
     // before its first start skips bootstrap and joins without its data.
+    const clusterName = args.clusterName ?? CASSANDRA_DEFAULTS.clusterName;
+    const datacenter = args.datacenter ?? CASSANDRA_DEFAULTS.datacenter;
+    const rack = args.rack ?? CASSANDRA_DEFAULTS.rack;
+    const newRing = "a node refuses to start with another saved value; deploy a new ring instead";
     const env = [
       fieldEnv("POD_IP", "status.podIP"),
       { name: "CASSANDRA_LISTEN_ADDRESS", value: "$(POD_IP)" },
       { name: "CASSANDRA_SEEDS", value: seedList(pods, seeds) },
-      {
-        name: "CASSANDRA_CLUSTER_NAME",
-        value: args.clusterName ?? CASSANDRA_DEFAULTS.clusterName,
-      },
+      { name: "CASSANDRA_CLUSTER_NAME", value: clusterName },
       { name: "CASSANDRA_ENDPOINT_SNITCH", value: "GossipingPropertyFileSnitch" },
-      { name: "CASSANDRA_DC", value: args.datacenter ?? CASSANDRA_DEFAULTS.datacenter },
-      { name: "CASSANDRA_RACK", value: args.rack ?? CASSANDRA_DEFAULTS.rack },
+      { name: "CASSANDRA_DC", value: datacenter },
+      { name: "CASSANDRA_RACK", value: rack },
       { name: "MAX_HEAP_SIZE", value: `${memory.maxMiB}M` },
       { name: "HEAP_NEWSIZE", value: `${memory.newGenMiB}M` },
       // cassandra-env.sh appends JVM_EXTRA_OPTS last, so this wins over any value it derives.
@@ -196,6 +215,12 @@ export class Cassandra extends pulumi.ComponentResource {
         // Nodes find their seeds by DNS before any of them is ready.
         publishNotReadyAddresses: true,
         quorum: true,
+        fixedAfterStart: {
+          clusterName: { value: clusterName, instead: newRing },
+          datacenter: { value: datacenter, instead: newRing },
+          rack: { value: rack, instead: newRing },
+        },
+        scaleDownRefusal: args.decommissionedFrom === undefined ? CASSANDRA_SCALE_DOWN : undefined,
         containers: [
           {
             name: "cassandra",

@@ -2,7 +2,7 @@
 // resource exists: a config is either one typed object or an error that names the key, the value
 // given and what is allowed.
 import { z } from "zod";
-import { DEFAULTS, WorkloadKind } from "./defaults";
+import { DEFAULTS, LIMITS, WorkloadKind } from "./defaults";
 import { DNS_1035_LABEL, DNS_1123_LABEL, MAX_STATEFULSET_NAME } from "./names";
 import { BYTES_PATTERN, CPU_PATTERN, parseBytes } from "./quantity";
 import { shown, workloadProblems } from "./workloadRules";
@@ -22,9 +22,9 @@ const cpuQuantity = z
   .string({ error: "must be a CPU quantity such as 250m or 1 (a string)" })
   .regex(CPU_PATTERN, { error: "must be a CPU quantity such as 250m or 1" });
 
-const wholeNumber = (min: number, what = "") => {
-  const error = `must be a whole number of at least ${min}${what}`;
-  return z.int({ error }).min(min, { error });
+const wholeNumber = (min: number, max: number, what = "") => {
+  const error = `must be a whole number from ${min} to ${max}${what}`;
+  return z.int({ error }).min(min, { error }).max(max, { error });
 };
 
 /** A label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 characters. */
@@ -115,7 +115,7 @@ const common = {
     .max(MAX_STATEFULSET_NAME, {
       error: `must be at most ${MAX_STATEFULSET_NAME} characters, so that pod names and the controller-revision-hash label stay valid`,
     }),
-  replicas: wholeNumber(1).optional(),
+  replicas: wholeNumber(1, LIMITS.replicas).optional(),
   image: z
     .string({ error: "must be an image reference with a version tag or digest" })
     .regex(IMAGE_REFERENCE, {
@@ -136,10 +136,14 @@ const common = {
   podManagementPolicy: z
     .enum(["OrderedReady", "Parallel"], { error: "must be OrderedReady or Parallel" })
     .optional(),
-  updatePartition: z.int({ error: "must be a whole number" }).min(0).optional(),
+  updatePartition: wholeNumber(0, LIMITS.replicas).optional(),
   resources: resources.optional(),
   allowFrom: z.array(peer, { error: "must be a list of peers" }).optional(),
-  startupSeconds: wholeNumber(1, " (seconds one pod may take to become ready)").optional(),
+  startupSeconds: wholeNumber(
+    1,
+    LIMITS.startupSeconds,
+    " (seconds one pod may take to become ready)",
+  ).optional(),
 };
 
 const nginx = z.strictObject({ kind: z.literal("nginx"), ...common });
@@ -163,7 +167,7 @@ const postgres = z.strictObject({
 const cassandra = z.strictObject({
   kind: z.literal("cassandra"),
   ...common,
-  seeds: wholeNumber(1).optional(),
+  seeds: wholeNumber(1, LIMITS.replicas).optional(),
   clusterName: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9 _-]{0,47}$/, {
@@ -178,6 +182,7 @@ const cassandra = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,48}$/, { error: "must be letters, digits, '_' or '-'" })
     .optional(),
+  decommissionedFrom: wholeNumber(1, LIMITS.replicas).optional(),
   heap: z
     .strictObject(
       { max: byteQuantity("the maximum heap"), newGen: byteQuantity("the young generation size") },

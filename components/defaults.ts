@@ -15,8 +15,14 @@ export interface KindDefaults {
   storageSize: string;
   podManagementPolicy: "OrderedReady" | "Parallel";
   resources: Resources;
-  /** Seconds one pod may take from scheduling to ready on a first start. */
+  /** Seconds one pod may take from scheduling to ready on a first start, before copying data. */
   startupSeconds: number;
+  /**
+   * A new pod first copies up to a claim's worth of data from its peers (a PostgreSQL replica's
+   * clone of the primary, a Cassandra node's bootstrap streaming): its startup budget grows with
+   * the claim size (see copySeconds).
+   */
+  copiesDataAtStart: boolean;
   terminationGracePeriodSeconds: number;
   /** The numeric user and group the image runs as (restricted PSS needs runAsNonRoot). */
   uid: number;
@@ -30,6 +36,7 @@ export const DEFAULTS = {
     podManagementPolicy: "Parallel",
     resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
     startupSeconds: 60,
+    copiesDataAtStart: false,
     terminationGracePeriodSeconds: 30,
     uid: 101,
   },
@@ -40,6 +47,7 @@ export const DEFAULTS = {
     podManagementPolicy: "Parallel",
     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
     startupSeconds: 120,
+    copiesDataAtStart: false,
     terminationGracePeriodSeconds: 30,
     uid: 999,
   },
@@ -50,6 +58,7 @@ export const DEFAULTS = {
     podManagementPolicy: "OrderedReady",
     resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
     startupSeconds: 300,
+    copiesDataAtStart: true,
     terminationGracePeriodSeconds: 60,
     uid: 999,
   },
@@ -60,12 +69,34 @@ export const DEFAULTS = {
     podManagementPolicy: "OrderedReady",
     resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "2Gi" } },
     startupSeconds: 600,
+    copiesDataAtStart: true,
     terminationGracePeriodSeconds: 180,
     uid: 999,
   },
 } as const satisfies Record<string, KindDefaults>;
 
 export type WorkloadKind = keyof typeof DEFAULTS;
+
+/**
+ * The rate at which a new pod is assumed to copy its peers' data (MiB/s): a deliberately low
+ * figure for network-attached volumes across nodes. Slower storage needs `startupSeconds` set.
+ */
+export const DATA_COPY_MIB_PER_SECOND = 50;
+
+/** Seconds to copy a claim of `sizeMiB` at DATA_COPY_MIB_PER_SECOND, rounded up. */
+export function copySeconds(sizeMiB: number): number {
+  return Math.ceil(sizeMiB / DATA_COPY_MIB_PER_SECOND);
+}
+
+/**
+ * Upper bounds of the numeric keys: a StatefulSet of more pods than this is not what these
+ * components are built for, and a typo such as 100000000 is refused instead of exhausting memory.
+ */
+export const LIMITS = {
+  replicas: 1000,
+  /** One day: a pod that needs longer to become ready has a problem a longer wait will not fix. */
+  startupSeconds: 86400,
+} as const;
 export const WORKLOAD_KINDS = Object.keys(DEFAULTS) as WorkloadKind[];
 
 /** Claims are kept on delete and on scale-down unless a stack says otherwise: nothing lost by default. */

@@ -7,6 +7,7 @@ import { Cassandra } from "./cassandra";
 import { Nginx } from "./nginx";
 import { Postgres } from "./postgres";
 import { Redis } from "./redis";
+import { PATCH_FORCE } from "./statefulWorkload";
 
 /** The labels that make the API server enforce the restricted Pod Security Standard. */
 export const RESTRICTED_NAMESPACE_LABELS = {
@@ -35,7 +36,7 @@ export interface WorkloadOutputs {
 
 function createWorkload(
   w: WorkloadConfig,
-  clusterDomain: string | undefined,
+  stack: { clusterDomain?: string; expandClaims: boolean },
   opts: pulumi.ComponentResourceOptions,
 ): WorkloadOutputs {
   const name = `${w.namespace}/${w.name}`;
@@ -51,7 +52,7 @@ function createWorkload(
   });
   // Every key of the workload's config but its kind goes to its component as it is: nothing is
   // copied by hand, so nothing the schema accepts is dropped (test/components/configKeys.test.ts).
-  const argsOf = <W extends WorkloadConfig>({ kind, ...args }: W) => ({ ...args, clusterDomain });
+  const argsOf = <W extends WorkloadConfig>({ kind, ...args }: W) => ({ ...args, ...stack });
   switch (w.kind) {
     case "nginx":
       return outputs(new Nginx(name, argsOf(w), opts));
@@ -87,34 +88,42 @@ export function deployStack(config: StackConfig, opts: { provider?: k8s.Provider
       renderYamlToDirectory: config.target.renderYamlToDirectory,
       context: config.target.context,
       kubeconfig: config.target.kubeconfig,
+      // A new password updates the workload's Secret in place: replacing an object with a fixed
+      // name deletes it first, and a pod starting in the gap could not read it.
+      enableSecretMutable: true,
     });
+  const rendering = config.target.renderYamlToDirectory !== undefined;
 
-  const namespaces = new Map<string, k8s.core.v1.Namespace>();
+  const namespaces = new Map<string, pulumi.CustomResource>();
   for (const ns of config.namespaces) {
     if (!ns.create) continue;
+    const args = {
+      metadata: { name: ns.name, labels: { ...ns.labels, ...RESTRICTED_NAMESPACE_LABELS } },
+    };
+    // Deleting a namespace deletes every claim in it, Retain or not: `pulumi destroy` leaves
+    // namespaces in place so that nothing is lost by default. On a cluster, the namespace is a
+    // server-side apply patch, which creates it when it is missing and adopts it when an earlier
+    // stack left it there, so `pulumi up` after `pulumi destroy` works.
+    const opts = { provider, retainOnDelete: true };
     namespaces.set(
       ns.name,
-      new k8s.core.v1.Namespace(
-        ns.name,
-        {
-          metadata: {
-            name: ns.name,
-            labels: { ...ns.labels, ...RESTRICTED_NAMESPACE_LABELS },
-          },
-        },
-        // Deleting a namespace deletes every claim in it, Retain or not: `pulumi destroy` leaves
-        // namespaces in place so that nothing is lost by default.
-        { provider, retainOnDelete: true },
-      ),
+      rendering
+        ? new k8s.core.v1.Namespace(ns.name, args, opts)
+        : new k8s.core.v1.NamespacePatch(
+            ns.name,
+            { metadata: { ...args.metadata, annotations: { [PATCH_FORCE]: "true" } } },
+            opts,
+          ),
     );
   }
 
   const workloads = config.workloads.map((w) => {
     const namespace = namespaces.get(w.namespace);
-    return createWorkload(w, config.clusterDomain, {
-      providers: [provider],
-      dependsOn: namespace ? [namespace] : [],
-    });
+    return createWorkload(
+      w,
+      { clusterDomain: config.clusterDomain, expandClaims: !rendering },
+      { providers: [provider], dependsOn: namespace ? [namespace] : [] },
+    );
   });
 
   return {

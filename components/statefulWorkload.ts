@@ -6,8 +6,10 @@
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_ACCESS_MODES, DEFAULT_RETENTION } from "./defaults";
+import { DEFAULT_ACCESS_MODES, DEFAULT_RETENTION, LIMITS } from "./defaults";
+import { GuardState, WorkloadGuard } from "./guard";
 import {
+  claimName,
   DEFAULT_CLUSTER_DOMAIN,
   DNS_1035_LABEL,
   MAX_STATEFULSET_NAME,
@@ -151,13 +153,18 @@ export interface StatefulWorkloadArgs {
    */
   quorum?: boolean;
   /**
-   * Files for a ConfigMap named `<name>-config`; a checksum of them on the pod template rolls the
-   * pods when they change.
+   * Files for an immutable ConfigMap named `<name>-config-<hash of the files>`. A volume in
+   * `volumes` that names `<name>-config` mounts it. New files make a new ConfigMap, so the pod
+   * template changes and the pods roll onto it one by one, while pods not yet rolled keep
+   * mounting the old one; `pulumi up` deletes the old one after the rollout.
    * @default no ConfigMap
    */
   configData?: Record<string, string>;
   /**
-   * Values for a Secret named `<name>-auth`, read by containers with `secretKeyRef`; stored as Pulumi secrets.
+   * Values for a Secret named `<name>-auth`, read by containers with `secretKeyRef` or mounted
+   * as a volume; stored as Pulumi secrets. A change updates the Secret in place when the provider
+   * has `enableSecretMutable` (as the stack's provider does): the pods do not roll, so the kind
+   * must apply the new values itself.
    * @default no Secret
    */
   secretData?: Record<string, pulumi.Input<string>>;
@@ -171,6 +178,25 @@ export interface StatefulWorkloadArgs {
    * @default "cluster.local"
    */
   clusterDomain?: string;
+  /**
+   * Expand the claims of existing pods (`data-<name>-<i>`) when `storage.size` grows, with a
+   * server-side apply patch per claim (the StorageClass must allow expansion). Needs a cluster:
+   * off when the provider renders YAML.
+   * @default true
+   */
+  expandClaims?: boolean;
+  /**
+   * Values the running workload cannot survive a change of (a label such as "PostgreSQL major
+   * version" to its value and what to do instead): the workload's guard refuses a change at
+   * preview, before any object is touched.
+   * @default {}
+   */
+  fixedAfterStart?: GuardState["fixed"];
+  /**
+   * When set, lowering `replicas` is refused at preview with this text (what to do instead).
+   * @default scaling down is allowed
+   */
+  scaleDownRefusal?: string;
 }
 
 /** The Pulumi defaults of StatefulWorkloadArgs, applied with `??` in the constructor. */
@@ -184,6 +210,7 @@ export const WORKLOAD_DEFAULTS = {
   maxUnavailable: 1,
   quorum: false,
   clusterDomain: DEFAULT_CLUSTER_DOMAIN,
+  expandClaims: true,
 } as const;
 
 /** Seconds `pulumi up` gives a StatefulSet beyond the pods' own startup budget. */
@@ -196,6 +223,14 @@ const CLAIM_TEMPLATE = "data";
  * partition above 0 never lets happen: with a partition, `pulumi up` does not wait for the pods.
  */
 export const SKIP_AWAIT = "pulumi.com/skipAwait";
+/**
+ * With this annotation the provider deletes the StatefulSet with orphan propagation when it must
+ * replace it (a change to `volumeClaimTemplates`, `podManagementPolicy`, ...): the pods and their
+ * claims stay, and the new StatefulSet, with the same name and selector, adopts them.
+ */
+export const DELETION_PROPAGATION = "pulumi.com/deletionPropagationPolicy";
+/** Makes a patch take over a field another manager set (the claim size the controller wrote). */
+export const PATCH_FORCE = "pulumi.com/patchForce";
 
 /**
  * How long `pulumi up` waits for the StatefulSet: an ordered start or any rolling update brings pods
@@ -239,8 +274,10 @@ export function validateWorkloadArgs(name: string, args: StatefulWorkloadArgs): 
       `name '${name}' must be an RFC 1035 label (lower-case letters, digits, '-', starting with a letter) of at most ${MAX_STATEFULSET_NAME} characters`,
     );
   }
-  if (!Number.isInteger(args.replicas) || args.replicas < 1) {
-    problems.push(`replicas must be a whole number of at least 1, got ${args.replicas}`);
+  if (!Number.isInteger(args.replicas) || args.replicas < 1 || args.replicas > LIMITS.replicas) {
+    problems.push(
+      `replicas must be a whole number from 1 to ${LIMITS.replicas}, got ${args.replicas}`,
+    );
   }
   if (args.containers.length === 0) problems.push("containers must list at least one container");
   for (const c of args.containers) {
@@ -269,6 +306,14 @@ export function validateWorkloadArgs(name: string, args: StatefulWorkloadArgs): 
   if (problems.length > 0) {
     throw new Error(`StatefulWorkload ${name}: ${problems.join("; ")}`);
   }
+}
+
+/** `<base>-<first 10 hex digits of the files' SHA-256>`: a new name whenever the files change. */
+export function contentAddressedName(base: string, files: Record<string, string>): string {
+  const hash = createHash("sha256")
+    .update(JSON.stringify(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))))
+    .digest("hex");
+  return `${base}-${hash.slice(0, 10)}`;
 }
 
 /** The restricted Pod Security Standard, container level. */
@@ -303,6 +348,10 @@ export class StatefulWorkload extends pulumi.ComponentResource {
   public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
   public readonly configMap?: k8s.core.v1.ConfigMap;
   public readonly secret?: k8s.core.v1.Secret;
+  /** Refuses, at preview, changes the running workload cannot survive (see WorkloadGuard). */
+  public readonly guard: WorkloadGuard;
+  /** One patch per pod's claim, which expands it when `storage.size` grows (when expandClaims). */
+  public readonly claimPatches: k8s.core.v1.PersistentVolumeClaimPatch[] = [];
   /** `<svc>.<ns>.svc.<domain>`, known at preview. */
   public readonly serviceDnsName: pulumi.Output<string>;
   /** `<sts>-<i>.<svc>.<ns>.svc.<domain>` for every pod, known at preview. */
@@ -330,16 +379,34 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       namespace: args.namespace,
       labels: { ...labels },
     });
-    const child = { parent: this };
+    const accessModes = args.storage.accessModes ?? DEFAULT_ACCESS_MODES;
+    // Registered first; every other object waits for it, so a refused change touches nothing.
+    this.guard = new WorkloadGuard(
+      name,
+      {
+        workload: `${args.namespace}/${k8sName}`,
+        storage: { className: args.storage.className, size: args.storage.size, accessModes },
+        replicas: args.replicas,
+        fixed: args.fixedAfterStart ?? {},
+        ...(args.scaleDownRefusal ? { scaleDown: args.scaleDownRefusal } : {}),
+      },
+      { parent: this },
+    );
+    const child = { parent: this, dependsOn: [this.guard] };
 
     this.name = k8sName;
     this.namespace = args.namespace;
 
+    const configMapName = args.configData
+      ? contentAddressedName(names.configMap, args.configData)
+      : undefined;
     if (args.configData) {
       this.configMap = new k8s.core.v1.ConfigMap(
         name,
-        { metadata: metadata(names.configMap), data: args.configData },
-        child,
+        { metadata: metadata(configMapName!), immutable: true, data: args.configData },
+        // A partitioned rollout leaves pods on the old files for as long as the user wants: the
+        // old ConfigMap then stays in the cluster (README, Operations), or they could not restart.
+        { ...child, retainOnDelete: partition > 0 },
       );
     }
     if (args.secretData) {
@@ -389,15 +456,14 @@ export class StatefulWorkload extends pulumi.ComponentResource {
           ],
     };
 
-    const podAnnotations: Record<string, string> = {};
-    if (args.configData) {
-      podAnnotations["checksum/config"] = createHash("sha256")
-        .update(JSON.stringify(Object.entries(args.configData).sort()))
-        .digest("hex");
-    }
+    const volumes = (args.volumes ?? []).map((v) =>
+      (v.configMap as { name?: unknown } | undefined)?.name === names.configMap
+        ? { ...v, configMap: { ...(v.configMap as object), name: configMapName } }
+        : v,
+    );
 
-    const dependsOn = [this.service, this.configMap, this.secret].filter(
-      (r): r is k8s.core.v1.Service | k8s.core.v1.ConfigMap | k8s.core.v1.Secret => !!r,
+    const dependsOn = [this.guard, this.service, this.configMap, this.secret].filter(
+      (r) => r !== undefined,
     );
 
     this.statefulSet = new k8s.apps.v1.StatefulSet(
@@ -405,7 +471,10 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       {
         metadata: {
           ...metadata(names.statefulSet),
-          annotations: partition > 0 ? { [SKIP_AWAIT]: "true" } : {},
+          annotations: {
+            [DELETION_PROPAGATION]: "orphan",
+            ...(partition > 0 ? { [SKIP_AWAIT]: "true" } : {}),
+          },
         },
         spec: {
           serviceName: names.service,
@@ -420,7 +489,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
           },
           persistentVolumeClaimRetentionPolicy: args.retention ?? { ...DEFAULT_RETENTION },
           template: {
-            metadata: { labels: { ...labels }, annotations: podAnnotations },
+            metadata: { labels: { ...labels } },
             spec: {
               automountServiceAccountToken: false,
               enableServiceLinks: false,
@@ -456,7 +525,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
               ],
               initContainers: (args.initContainers ?? []).map(hardened),
               containers: [mainContainer, ...sidecars].map(hardened),
-              volumes: args.volumes ?? [],
+              volumes,
             },
           },
           volumeClaimTemplates: [
@@ -464,7 +533,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
               metadata: { name: CLAIM_TEMPLATE, labels: selector },
               spec: {
                 storageClassName: args.storage.className,
-                accessModes: args.storage.accessModes ?? DEFAULT_ACCESS_MODES,
+                accessModes,
                 resources: { requests: { storage: args.storage.size } },
               },
             },
@@ -524,6 +593,27 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       },
       child,
     );
+
+    if (args.expandClaims ?? d.expandClaims) {
+      // The claims exist once the StatefulSet is ready (`pulumi up` waits for that). A patch that
+      // leaves the program (scale-down) leaves its claim as it is.
+      for (let i = 0; i < args.replicas; i++) {
+        this.claimPatches.push(
+          new k8s.core.v1.PersistentVolumeClaimPatch(
+            `${name}-claim-${i}`,
+            {
+              metadata: {
+                name: claimName(CLAIM_TEMPLATE, names.statefulSet, i),
+                namespace: args.namespace,
+                annotations: { [PATCH_FORCE]: "true" },
+              },
+              spec: { resources: { requests: { storage: args.storage.size } } },
+            },
+            { parent: this, dependsOn: [this.statefulSet], retainOnDelete: true },
+          ),
+        );
+      }
+    }
 
     this.serviceDnsName = pulumi.output(
       serviceDnsName(names.service, args.namespace, clusterDomain),

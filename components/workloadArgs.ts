@@ -2,8 +2,9 @@
 // place where a kind's defaults meet them, and small builders for the containers' env. Each kind
 // (nginx.ts, redis.ts, postgres.ts, cassandra.ts) resolves its args here, then hands them with its
 // own containers to StatefulWorkload, which knows no kind.
-import { DEFAULTS, KindDefaults, Resources, WorkloadKind } from "./defaults";
+import { copySeconds, DEFAULTS, KindDefaults, Resources, WorkloadKind } from "./defaults";
 import { objectNames, podDnsNames } from "./names";
+import { mebibytes } from "./quantity";
 import { Peer, RetentionPolicy, StatefulWorkloadArgs, WORKLOAD_DEFAULTS } from "./statefulWorkload";
 
 /** An env var read from a key of the workload's Secret (`<name>-auth`): the value never enters the pod spec. */
@@ -66,8 +67,10 @@ export interface BaseWorkloadArgs {
    */
   allowFrom?: Peer[];
   /**
-   * Seconds one pod may take to become ready.
-   * @default the kind's (components/defaults.ts)
+   * Seconds one pod may take to become ready; with the replica count it sets how long `pulumi up`
+   * waits for the StatefulSet.
+   * @default the kind's (components/defaults.ts), plus, for PostgreSQL and Cassandra, the time to
+   * copy a full claim at 50 MiB/s (a replica's clone, a node's bootstrap)
    */
   startupSeconds?: number;
   /**
@@ -75,12 +78,18 @@ export interface BaseWorkloadArgs {
    * @default "cluster.local"
    */
   clusterDomain?: string;
+  /**
+   * Expand existing pods' claims when `storage.size` grows (needs a cluster; the stack turns it
+   * off when it renders YAML).
+   * @default true
+   */
+  expandClaims?: boolean;
 }
 
 /** The StatefulWorkload args that a kind passes on as resolved, untouched. */
 type PassedOn = Pick<
   StatefulWorkloadArgs,
-  "retention" | "updatePartition" | "allowFrom" | "uid" | "namespace" | "replicas"
+  "retention" | "updatePartition" | "allowFrom" | "uid" | "namespace" | "replicas" | "expandClaims"
 > &
   Required<
     Pick<
@@ -111,6 +120,7 @@ export function resolveWorkloadArgs(
   args: BaseWorkloadArgs,
 ): ResolvedWorkloadArgs {
   const d: KindDefaults = DEFAULTS[kind];
+  const size = args.storage.size ?? d.storageSize;
   const resources: Resources = args.resources
     ? {
         requests: args.resources.requests,
@@ -125,16 +135,19 @@ export function resolveWorkloadArgs(
     namespace: args.namespace,
     replicas: args.replicas ?? d.replicas,
     image: args.image ?? d.image,
-    storage: { ...args.storage, size: args.storage.size ?? d.storageSize },
+    storage: { ...args.storage, size },
     retention: args.retention,
     podManagementPolicy: args.podManagementPolicy ?? d.podManagementPolicy,
     updatePartition: args.updatePartition,
     resources,
     allowFrom: args.allowFrom,
-    startupSeconds: args.startupSeconds ?? d.startupSeconds,
+    startupSeconds:
+      args.startupSeconds ??
+      d.startupSeconds + (d.copiesDataAtStart ? copySeconds(mebibytes(size) ?? 0) : 0),
     terminationGracePeriodSeconds: d.terminationGracePeriodSeconds,
     uid: d.uid,
     clusterDomain: args.clusterDomain ?? WORKLOAD_DEFAULTS.clusterDomain,
+    expandClaims: args.expandClaims,
   };
 }
 

@@ -3,7 +3,13 @@
 // registering anything, for programs that construct it directly. Plain TypeScript: no schema
 // library, no Pulumi.
 import type { CassandraArgs } from "./cassandra";
-import { cassandraHeapCeilingMiB, DEFAULTS, POSTGRES_DEFAULTS, WorkloadKind } from "./defaults";
+import {
+  cassandraHeapCeilingMiB,
+  DEFAULTS,
+  LIMITS,
+  POSTGRES_DEFAULTS,
+  WorkloadKind,
+} from "./defaults";
 import type { PostgresArgs } from "./postgres";
 import { mebibytes, millicores } from "./quantity";
 import type { BaseWorkloadArgs } from "./workloadArgs";
@@ -18,7 +24,7 @@ export type WorkloadCheckInput = { kind: WorkloadKind } & Omit<
   "namespace" | "storage"
 > &
   Pick<PostgresArgs, "user" | "database"> &
-  Pick<CassandraArgs, "seeds" | "heap">;
+  Pick<CassandraArgs, "seeds" | "heap" | "decommissionedFrom">;
 
 /** One bad value: where it is (relative to the workload), what it was and what is allowed. */
 export interface WorkloadProblem {
@@ -55,13 +61,20 @@ function shapeProblems(w: WorkloadCheckInput): WorkloadProblem[] {
   };
   quantity(["resources", "requests", "memory"], w.resources?.requests.memory);
   quantity(["resources", "limits", "memory"], w.resources?.limits?.memory);
-  if (w.seeds !== undefined && (!Number.isInteger(w.seeds) || w.seeds < 1)) {
-    problems.push({
-      path: ["seeds"],
-      message: "must be a whole number of at least 1",
-      input: w.seeds,
-    });
-  }
+  const wholeNumber = (path: string, value: number | undefined, min: number, max: number) => {
+    if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+      problems.push({
+        path: [path],
+        message: `must be a whole number from ${min} to ${max}`,
+        input: value,
+      });
+    }
+  };
+  wholeNumber("replicas", w.replicas, 1, LIMITS.replicas);
+  wholeNumber("updatePartition", w.updatePartition, 0, LIMITS.replicas);
+  wholeNumber("startupSeconds", w.startupSeconds, 1, LIMITS.startupSeconds);
+  wholeNumber("seeds", w.seeds, 1, LIMITS.replicas);
+  wholeNumber("decommissionedFrom", w.decommissionedFrom, 1, LIMITS.replicas);
   quantity(["heap", "max"], w.heap?.max);
   quantity(["heap", "newGen"], w.heap?.newGen);
   return problems;
@@ -157,6 +170,13 @@ export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
         ["replicas"],
         "must not be 2 for Cassandra: a two-node ring cannot lose a node without losing quorum, so no disruption budget is both safe and drainable; use 1 (development) or 3 or more",
         replicas,
+      );
+    }
+    if (w.decommissionedFrom !== undefined && w.decommissionedFrom !== replicas) {
+      issue(
+        ["decommissionedFrom"],
+        `must equal replicas (${replicas}): it confirms that the nodes from that ordinal up were decommissioned; remove it once the ring is scaled down`,
+        w.decommissionedFrom,
       );
     }
     if (w.seeds !== undefined && w.seeds > replicas) {

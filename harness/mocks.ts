@@ -26,6 +26,8 @@ export interface RecordedResource {
     dependsOn: string[];
     protect: boolean;
     deleteBeforeReplace: boolean;
+    /** The engine drops the resource from its state on delete and leaves the object as it is. */
+    retainOnDelete: boolean;
     customTimeouts?: { create: string; update: string; delete: string };
   };
 }
@@ -63,6 +65,7 @@ function patchMonitor(): void {
             dependsOn: req.getDependenciesList(),
             protect: req.getProtect(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            retainOnDelete: req.getRetainondelete() ?? false,
             customTimeouts: timeouts
               ? {
                   create: timeouts.getCreate(),

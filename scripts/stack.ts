@@ -2,10 +2,14 @@
 // with local state in .pulumi-state/ and the policy pack:
 //   npm run up -- dev            npm run preview -- prod            npm run destroy -- dev
 // The CLI is installed under ~/.pulumi/versions/<version> on first use (Pulumi's own installer).
+// The CLI writes to the stack file it runs with (an encryption salt per machine, its own YAML
+// style), so it runs with a copy in .pulumi-state/workspace/: the committed stacks/ files are only
+// read, and `git status` stays clean on every machine.
 import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import * as semver from "semver";
+import * as YAML from "yaml";
 import { POLICY_PACK_DIR, policyConfigFile, ROOT, stackFile, stackNames } from "../harness/stacks";
 
 /** The Pulumi CLI version this project is tested with: the one matching @pulumi/pulumi. */
@@ -49,6 +53,30 @@ export function parseInvocation(argv: string[], root = ROOT): Invocation {
   };
 }
 
+/** Where the CLI runs: a project file pointing at the program, and per-machine stack files. */
+export function workspaceDir(root = ROOT): string {
+  return path.join(root, ".pulumi-state", "workspace");
+}
+
+/**
+ * Writes the workspace the CLI runs in: Pulumi.yaml as the project's, with `main` pointing back at
+ * the program, and the stack's file with the committed `config:` and whatever the CLI keeps there
+ * for this machine (`encryptionsalt`, `secretsprovider`). Returns the workspace directory.
+ */
+export function prepareWorkspace(inv: Invocation, root = ROOT): string {
+  const dir = workspaceDir(root);
+  fs.mkdirSync(path.join(dir, "stacks"), { recursive: true });
+  const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+  project.main = path.relative(dir, root);
+  project.stackConfigDir = "stacks";
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify(project));
+  const copy = path.join(dir, "stacks", path.basename(inv.stackFile));
+  const kept = fs.existsSync(copy) ? (YAML.parse(fs.readFileSync(copy, "utf8")) ?? {}) : {};
+  const committed = YAML.parse(fs.readFileSync(inv.stackFile, "utf8")) ?? {};
+  fs.writeFileSync(copy, YAML.stringify({ ...kept, config: committed.config ?? {} }));
+  return dir;
+}
+
 async function pulumiCli(): Promise<PulumiCommand> {
   const version = new semver.SemVer(PULUMI_CLI_VERSION);
   const root = path.join(process.env.HOME ?? ROOT, ".pulumi", "versions", PULUMI_CLI_VERSION);
@@ -83,7 +111,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.join(ROOT, ".pulumi-state"), { recursive: true });
   const pulumiCommand = await pulumiCli();
   const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: inv.stack, workDir: ROOT },
+    { stackName: inv.stack, workDir: prepareWorkspace(inv) },
     { pulumiCommand, envVars: env },
   );
   const policy = {

@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { registered, setupMocks } from "../../harness/mocks";
+import { RecordedResource, registered, setupMocks } from "../../harness/mocks";
 import { validateObject } from "../../harness/schema";
 import { only, valueOf, refusesBeforeRegistering } from "../support/assertions";
 import {
@@ -12,6 +12,7 @@ import {
   cassandraHeap,
   cassandraMemory,
   CASSANDRA_READINESS_SCRIPT,
+  CASSANDRA_SCALE_DOWN,
 } from "../../components/cassandra";
 import { DEFAULTS } from "../../components/defaults";
 import { mebibytes } from "../../components/quantity";
@@ -277,18 +278,44 @@ describe("Cassandra", () => {
     assert.equal(resources.filter((r) => r.type === PDB).length, 0, "no budget for one node");
   });
 
-  it("waits for the whole ring to join, one node at a time", async () => {
+  it("waits for the whole ring to join, one node at a time, streaming a claim's worth each", async () => {
     const { sts } = await build({ replicas: 3 });
-    // 3 nodes x (600 s startup + 10 s min ready) + 120 s margin
-    assert.equal(sts.options.customTimeouts!.create, "1950s");
-    // 3 nodes x (610 s + 180 s drain) + 120 s margin
-    assert.equal(sts.options.customTimeouts!.update, "2490s");
+    // per node: 600 s startup + 10Gi streamed at 50 MiB/s (205 s) + 10 s min ready = 815 s
+    // 3 nodes x 815 s + 120 s margin
+    assert.equal(sts.options.customTimeouts!.create, "2565s");
+    // 3 nodes x (815 s + 180 s drain) + 120 s margin
+    assert.equal(sts.options.customTimeouts!.update, "3105s");
+    const { sts: large } = await build({
+      replicas: 3,
+      storage: { className: "fast", size: "100Gi" },
+    });
+    // per node: 600 s + 100Gi at 50 MiB/s (2048 s) + 10 s = 2658 s; x 3 + 120 s
+    assert.equal(large.options.customTimeouts!.create, "8094s");
+    const { sts: explicit } = await build({ replicas: 3, startupSeconds: 100 });
+    // an explicit budget is taken as it is: 3 x (100 s + 10 s) + 120 s, never under 600 s
+    assert.equal(explicit.options.customTimeouts!.create, "600s");
+  });
+
+  it("keeps the ring's identity fixed and refuses a scale-down without decommission, at preview", async () => {
+    const guard = (resources: RecordedResource[]) =>
+      only(resources, "pulumi-nodejs:dynamic/stateful:WorkloadGuard").inputs as Obj;
+    const { resources } = await build({ datacenter: "eu", rack: "r2" });
+    assert.deepEqual(
+      Object.fromEntries(
+        Object.entries(guard(resources).fixed).map(([k, v]) => [k, (v as Obj).value]),
+      ),
+      { clusterName: "stateful", datacenter: "eu", rack: "r2" },
+    );
+    assert.equal(guard(resources).scaleDown, CASSANDRA_SCALE_DOWN);
+    assert.match(CASSANDRA_SCALE_DOWN, /nodetool decommission/);
+    const { resources: confirmed } = await build({ replicas: 3, decommissionedFrom: 3 });
+    assert.equal(guard(confirmed).scaleDown, undefined, "decommissionedFrom lifts the refusal");
   });
 
   it("renders only schema-valid objects", async () => {
     const { resources } = await build();
-    const objects = resources.filter((r) => r.custom);
-    assert.equal(objects.length, 4, "Service, StatefulSet, PDB, NetworkPolicy");
+    const objects = resources.filter((r) => r.type.startsWith("kubernetes:"));
+    assert.equal(objects.length, 7, "Service, StatefulSet, PDB, NetworkPolicy, 3 claims");
     for (const r of objects) validateObject(r.inputs);
   });
 
@@ -309,12 +336,12 @@ describe("Cassandra", () => {
       [
         "no seeds",
         { seeds: 0 },
-        "Cassandra ring: seeds: got 0; must be a whole number of at least 1",
+        "Cassandra ring: seeds: got 0; must be a whole number from 1 to 1000",
       ],
       [
         "a fractional seed count",
         { seeds: 1.5 },
-        "Cassandra ring: seeds: got 1.5; must be a whole number of at least 1",
+        "Cassandra ring: seeds: got 1.5; must be a whole number from 1 to 1000",
       ],
       [
         "a heap as large as memory",

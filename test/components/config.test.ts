@@ -123,7 +123,7 @@ describe("stack config", () => {
       c.namespaces[0].workloads[0].storage.size = "10GB";
     });
     assert.deepEqual(found, [
-      `${W0}.replicas: got -1; must be a whole number of at least 1`,
+      `${W0}.replicas: got -1; must be a whole number from 1 to 1000`,
       `${W0}.storage.size: got "10GB"; must be the claim size, a quantity such as 512Mi or 10Gi`,
     ]);
     assert.throws(
@@ -132,7 +132,7 @@ describe("stack config", () => {
     );
   });
 
-  const cases: [string, (c: Obj) => void, string][] = [
+  const cases: [string, (c: Obj) => void, string | string[]][] = [
     [
       "a 512Mi heap in a 1Gi Cassandra container",
       (c) => {
@@ -189,12 +189,30 @@ describe("stack config", () => {
     [
       "zero replicas",
       (c) => (c.namespaces[0].workloads[0].replicas = 0),
-      `${W0}.replicas: got 0; must be a whole number of at least 1`,
+      `${W0}.replicas: got 0; must be a whole number from 1 to 1000`,
     ],
     [
       "fractional replicas",
       (c) => (c.namespaces[0].workloads[0].replicas = 1.5),
-      `${W0}.replicas: got 1.5; must be a whole number of at least 1`,
+      `${W0}.replicas: got 1.5; must be a whole number from 1 to 1000`,
+    ],
+    [
+      "a replica count no StatefulSet is built for (a typo that would exhaust memory)",
+      (c) => (c.namespaces[0].workloads[0].replicas = 100000000),
+      `${W0}.replicas: got 100000000; must be a whole number from 1 to 1000`,
+    ],
+    [
+      "an update partition beyond any replica count",
+      (c) => (c.namespaces[0].workloads[0].updatePartition = 5000),
+      [
+        `${W0}.updatePartition: got 5000; must be a whole number from 0 to 1000`,
+        `${W0}.updatePartition: got 5000; must be at most replicas (2): a partition above it updates no pod`,
+      ],
+    ],
+    [
+      "a startup budget of more than a day",
+      (c) => (c.namespaces[0].workloads[0].startupSeconds = 86401),
+      `${W0}.startupSeconds: got 86401; must be a whole number from 1 to 86400 (seconds one pod may take to become ready)`,
     ],
     [
       "a size in words",
@@ -338,7 +356,7 @@ describe("stack config", () => {
     [
       "zero Cassandra seeds",
       (c) => (c.namespaces[0].workloads[1].seeds = 0),
-      `${W1}.seeds: got 0; must be a whole number of at least 1`,
+      `${W1}.seeds: got 0; must be a whole number from 1 to 1000`,
     ],
     [
       "seeds above the default replica count",
@@ -397,9 +415,22 @@ describe("stack config", () => {
       `${W1}.replicas: got 2; must not be 2 for Cassandra: a two-node ring cannot lose a node without losing quorum, so no disruption budget is both safe and drainable; use 1 (development) or 3 or more`,
     ],
     [
+      "a Cassandra seed count beyond any ring",
+      (c) => (c.namespaces[0].workloads[1].seeds = 5000),
+      [
+        `${W1}.seeds: got 5000; must be a whole number from 1 to 1000`,
+        `${W1}.seeds: got 5000; must be at most replicas (3): seeds are the first pods of the ring`,
+      ],
+    ],
+    [
+      "a Cassandra decommission mark that is not the replica count",
+      (c) => (c.namespaces[0].workloads[1].decommissionedFrom = 2),
+      `${W1}.decommissionedFrom: got 2; must equal replicas (3): it confirms that the nodes from that ordinal up were decommissioned; remove it once the ring is scaled down`,
+    ],
+    [
       "a fractional Cassandra seed count",
       (c) => (c.namespaces[0].workloads[1].seeds = 1.5),
-      `${W1}.seeds: got 1.5; must be a whole number of at least 1`,
+      `${W1}.seeds: got 1.5; must be a whole number from 1 to 1000`,
     ],
     [
       "a Cassandra heap below 256Mi",
@@ -470,7 +501,7 @@ describe("stack config", () => {
 
   for (const [what, mutate, expected] of cases) {
     it(`rejects ${what}`, () => {
-      assert.deepEqual(mutated(mutate), [expected]);
+      assert.deepEqual(mutated(mutate), Array.isArray(expected) ? expected : [expected]);
     });
   }
 });

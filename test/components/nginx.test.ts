@@ -59,11 +59,11 @@ describe("Nginx", () => {
   it("configures nginx through a ConfigMap that the pods mount", async () => {
     const { resources, pod } = await build();
     const cm = only(resources, "kubernetes:core/v1:ConfigMap").inputs as Obj;
-    assert.equal(cm.metadata.name, "web-config");
+    assert.match(cm.metadata.name, /^web-config-[0-9a-f]{10}$/);
     assert.equal(cm.data["default.conf"], nginxServerConfig());
     assert.match(cm.data["default.conf"], /listen 8080;/);
     assert.match(cm.data["default.conf"], /location = \/healthz/);
-    assert.deepEqual(pod.volumes, [{ name: "config", configMap: { name: "web-config" } }]);
+    assert.deepEqual(pod.volumes, [{ name: "config", configMap: { name: cm.metadata.name } }]);
   });
 
   it("passes user choices through: replicas, image, size, retention, resources", async () => {
@@ -118,8 +118,12 @@ describe("Nginx", () => {
 
   it("renders only schema-valid objects", async () => {
     const { resources } = await build();
-    const objects = resources.filter((r) => r.custom);
-    assert.equal(objects.length, 5, "Service, StatefulSet, PDB, NetworkPolicy, ConfigMap");
+    const objects = resources.filter((r) => r.type.startsWith("kubernetes:"));
+    assert.equal(
+      objects.length,
+      7,
+      "Service, StatefulSet, PDB, NetworkPolicy, ConfigMap, 2 claims",
+    );
     for (const r of objects) validateObject(r.inputs);
   });
 });

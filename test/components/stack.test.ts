@@ -33,6 +33,67 @@ function config() {
 }
 
 describe("deployStack", () => {
+  describe("day two: a cluster stack survives destroy and up, password changes and resizes", () => {
+    const onCluster = () => ({ ...config(), target: { context: "prod" } });
+
+    it("adopts a namespace an earlier stack left behind: a server-side apply patch, kept on destroy", async () => {
+      await setupMocks();
+      deployStack(onCluster());
+      const resources = await registered();
+      assert.deepEqual(
+        resources.filter((r) => r.type === "kubernetes:core/v1:Namespace"),
+        [],
+        "a plain Namespace would fail with AlreadyExists after `pulumi destroy`",
+      );
+      const patches = resources.filter((r) => r.type === "kubernetes:core/v1:NamespacePatch");
+      assert.deepEqual(patches.map((p) => (p.inputs.metadata as Obj).name).sort(), [
+        "data",
+        "front",
+      ]);
+      for (const ns of patches) {
+        const metadata = ns.inputs.metadata as Obj;
+        for (const [k, v] of Object.entries(RESTRICTED_NAMESPACE_LABELS)) {
+          assert.equal(metadata.labels[k], v);
+        }
+        assert.equal(metadata.annotations["pulumi.com/patchForce"], "true");
+        assert.equal(ns.options.retainOnDelete, true, "destroy leaves the namespace and claims");
+      }
+    });
+
+    it("keeps rendered namespaces plain Namespaces, also kept on destroy", async () => {
+      await setupMocks();
+      deployStack(config());
+      const namespaces = (await registered()).filter(
+        (r) => r.type === "kubernetes:core/v1:Namespace",
+      );
+      assert.equal(namespaces.length, 2);
+      for (const ns of namespaces) assert.equal(ns.options.retainOnDelete, true);
+    });
+
+    it("updates Secrets in place, so that no pod starts while a Secret is deleted", async () => {
+      await setupMocks();
+      deployStack(onCluster());
+      const provider = (await registered()).find((r) => r.type === "pulumi:providers:kubernetes")!;
+      assert.equal(String(provider.inputs.enableSecretMutable), "true");
+    });
+
+    it("expands claims on a cluster and not when it only renders YAML", async () => {
+      const claims = async (c: ReturnType<typeof config>) => {
+        await setupMocks();
+        deployStack(c);
+        return (await registered())
+          .filter((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaimPatch")
+          .map((r) => `${(r.inputs.metadata as Obj).namespace}/${(r.inputs.metadata as Obj).name}`);
+      };
+      assert.deepEqual(await claims(config()), []);
+      const onClusterClaims = await claims(onCluster());
+      // nginx 2 (its default), Redis 3, PostgreSQL 2, Cassandra 3
+      assert.equal(onClusterClaims.length, 10);
+      assert.ok(onClusterClaims.includes("data/data-ring-2"));
+      assert.ok(onClusterClaims.includes("front/data-web-1"));
+    });
+  });
+
   it("creates each namespace under the restricted Pod Security Standard", async () => {
     await setupMocks();
     deployStack(config());

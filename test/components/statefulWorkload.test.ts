@@ -12,6 +12,12 @@ const STS = "kubernetes:apps/v1:StatefulSet";
 const SVC = "kubernetes:core/v1:Service";
 const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const CLAIM_PATCH = "kubernetes:core/v1:PersistentVolumeClaimPatch";
+const CM = "kubernetes:core/v1:ConfigMap";
+const GUARD = "pulumi-nodejs:dynamic/stateful:WorkloadGuard";
+/** The workload's own objects: every Kubernetes object but the claim patches. */
+const ownObjects = (resources: RecordedResource[]) =>
+  resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== CLAIM_PATCH);
 
 function args(overrides: Partial<StatefulWorkloadArgs> = {}): StatefulWorkloadArgs {
   return {
@@ -51,9 +57,9 @@ type Obj = any;
 describe("StatefulWorkload", () => {
   it("builds a headless Service, StatefulSet, PDB and NetworkPolicy, all named after the workload", async () => {
     const { resources } = await build();
-    const kinds = resources.filter((r) => r.custom).map((r) => r.type);
+    const kinds = ownObjects(resources).map((r) => r.type);
     assert.deepEqual(kinds.sort(), [NETPOL, PDB, SVC, STS].sort());
-    for (const r of resources.filter((x) => x.custom)) {
+    for (const r of ownObjects(resources)) {
       assert.equal((r.inputs.metadata as Obj).name, "db", `${r.type} name`);
       assert.equal((r.inputs.metadata as Obj).namespace, "data", `${r.type} namespace`);
       assert.equal(r.name, "db", `${r.type} Pulumi name derives from the component's`);
@@ -227,11 +233,15 @@ describe("StatefulWorkload", () => {
 
   it("tells pulumi not to wait for a partitioned rollout, which never completes by design", async () => {
     let { resources } = await build({ updatePartition: 2 });
-    assert.deepEqual((only(resources, STS).inputs.metadata as Obj).annotations, {
-      "pulumi.com/skipAwait": "true",
-    });
+    assert.equal(
+      (only(resources, STS).inputs.metadata as Obj).annotations["pulumi.com/skipAwait"],
+      "true",
+    );
     ({ resources } = await build());
-    assert.deepEqual((only(resources, STS).inputs.metadata as Obj).annotations, {});
+    assert.equal(
+      (only(resources, STS).inputs.metadata as Obj).annotations["pulumi.com/skipAwait"],
+      undefined,
+    );
   });
 
   it("scales pulumi's wait for the StatefulSet with replicas under an ordered start", async () => {
@@ -264,26 +274,129 @@ describe("StatefulWorkload", () => {
     }
   });
 
-  it("keeps Secret values as Pulumi secrets and rolls pods when the config changes", async () => {
-    const { resources } = await build({
-      configData: { "a.conf": "x" },
-      secretData: { password: "p" },
-    });
+  it("keeps Secret values as Pulumi secrets", async () => {
+    const { resources } = await build({ secretData: { password: "p" } });
     const secret = only(resources, "kubernetes:core/v1:Secret");
+    assert.equal((secret.inputs.metadata as Obj).name, "db-auth");
     const stringData = (secret.wire as Obj).stringData;
     assert.ok(
       isWireSecret(stringData) || isWireSecret(stringData.password),
       "the password is sent as a secret",
     );
-    const first = (only(resources, STS).inputs.spec as Obj).template.metadata.annotations[
-      "checksum/config"
-    ];
-    const { resources: again } = await build({ configData: { "a.conf": "y" } });
-    const second = (only(again, STS).inputs.spec as Obj).template.metadata.annotations[
-      "checksum/config"
-    ];
-    assert.match(first, /^[0-9a-f]{64}$/);
-    assert.notEqual(first, second);
+  });
+
+  describe("day two: what a later `pulumi up` changes", () => {
+    const configVolume = { name: "conf", configMap: { name: "db-config" } };
+    const mountedConfigMap = (resources: RecordedResource[]) =>
+      (only(resources, STS).inputs.spec as Obj).template.spec.volumes.find(
+        (v: Obj) => v.name === "conf",
+      ).configMap.name;
+
+    it("names the ConfigMap after its files, so new files roll the pods onto a new, immutable ConfigMap", async () => {
+      const { resources } = await build({ configData: { "a.conf": "x" }, volumes: [configVolume] });
+      const cm = only(resources, CM);
+      const name = (cm.inputs.metadata as Obj).name;
+      assert.match(name, /^db-config-[0-9a-f]{10}$/);
+      assert.equal(cm.inputs.immutable, true);
+      assert.equal(mountedConfigMap(resources), name, "the pods mount the current ConfigMap");
+      assert.equal(cm.options.retainOnDelete, false, "the old one goes after the rollout");
+
+      const { resources: same } = await build({
+        configData: { "a.conf": "x" },
+        volumes: [configVolume],
+      });
+      assert.equal(mountedConfigMap(same), name, "the same files keep the same name");
+      const { resources: changed } = await build({
+        configData: { "a.conf": "y" },
+        volumes: [configVolume],
+      });
+      assert.notEqual(mountedConfigMap(changed), name);
+      assert.match(mountedConfigMap(changed), /^db-config-[0-9a-f]{10}$/);
+    });
+
+    it("keeps the old ConfigMap of a partitioned rollout, whose old pods still mount it", async () => {
+      const { resources } = await build({
+        configData: { "a.conf": "x" },
+        volumes: [configVolume],
+        updatePartition: 2,
+      });
+      assert.equal(only(resources, CM).options.retainOnDelete, true);
+    });
+
+    it("makes a replacement of the StatefulSet orphan its pods and claims, for the new one to adopt", async () => {
+      for (const overrides of [
+        {},
+        { updatePartition: 1 },
+        { podManagementPolicy: "Parallel" as const },
+      ]) {
+        const { resources } = await build(overrides);
+        const annotations = (only(resources, STS).inputs.metadata as Obj).annotations;
+        assert.equal(annotations["pulumi.com/deletionPropagationPolicy"], "orphan");
+      }
+    });
+
+    it("patches each pod's claim to the template's size, after the StatefulSet, and leaves it on delete", async () => {
+      const { resources } = await build({ replicas: 3 });
+      const sts = only(resources, STS);
+      const patches = resources.filter((r) => r.type === CLAIM_PATCH);
+      assert.deepEqual(
+        patches.map((p) => [p.name, (p.inputs.metadata as Obj).name]),
+        [
+          ["db-claim-0", "data-db-0"],
+          ["db-claim-1", "data-db-1"],
+          ["db-claim-2", "data-db-2"],
+        ],
+      );
+      for (const p of patches) {
+        assert.deepEqual(p.inputs.spec, { resources: { requests: { storage: "5Gi" } } });
+        assert.equal((p.inputs.metadata as Obj).namespace, "data");
+        assert.equal((p.inputs.metadata as Obj).annotations["pulumi.com/patchForce"], "true");
+        assert.ok(p.options.dependsOn.includes(sts.urn), `${p.name} waits for the StatefulSet`);
+        assert.equal(p.options.retainOnDelete, true, `${p.name} never touches its claim on delete`);
+      }
+    });
+
+    it("patches no claim when told the objects are only rendered", async () => {
+      const { resources } = await build({ expandClaims: false });
+      assert.deepEqual(
+        resources.filter((r) => r.type === CLAIM_PATCH),
+        [],
+      );
+    });
+
+    it("registers the guard first, with what it compares, and makes every object wait for it", async () => {
+      const { resources } = await build({
+        configData: { "a.conf": "x" },
+        secretData: { password: "p" },
+        fixedAfterStart: { "major version": { value: "17", instead: "upgrade by hand" } },
+        scaleDownRefusal: "decommission first",
+      });
+      const guard = only(resources, GUARD);
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(guard.inputs).filter(([k]) => k !== "__provider")),
+        {
+          workload: "data/db",
+          storage: { className: "fast", size: "5Gi", accessModes: ["ReadWriteOnce"] },
+          replicas: 3,
+          fixed: { "major version": { value: "17", instead: "upgrade by hand" } },
+          scaleDown: "decommission first",
+        },
+      );
+      const kubernetes = resources.filter((r) => r.type.startsWith("kubernetes:"));
+      assert.equal(
+        kubernetes.length,
+        9,
+        "Service, StatefulSet, PDB, NetworkPolicy, ConfigMap, Secret, 3 claims",
+      );
+      for (const r of kubernetes) {
+        const waits = r.options.dependsOn.includes(guard.urn) || r.type === CLAIM_PATCH;
+        assert.ok(waits, `${r.type} ${r.name} depends on the guard`);
+        assert.ok(
+          r.registeredAt > guard.registeredAt || r.type === CLAIM_PATCH,
+          `${r.type} after the guard`,
+        );
+      }
+    });
   });
 
   it("reports the Service and every pod's stable DNS name", async () => {
@@ -310,14 +423,19 @@ describe("StatefulWorkload", () => {
       secretData: { password: "p" },
       allowFrom: [{ podLabels: { role: "api" } }],
     });
-    const objects = resources.filter((r) => r.custom);
-    assert.equal(objects.length, 6);
+    const objects = resources.filter((r) => r.type.startsWith("kubernetes:"));
+    assert.equal(objects.length, 9, "6 objects and 3 claim patches");
     for (const r of objects) validateObject(r.inputs);
   });
 
   describe("refuses args that cannot make a working workload", () => {
     const cases: [string, Partial<StatefulWorkloadArgs>, string, string?][] = [
-      ["zero replicas", { replicas: 0 }, "replicas must be a whole number of at least 1, got 0"],
+      ["zero replicas", { replicas: 0 }, "replicas must be a whole number from 1 to 1000, got 0"],
+      [
+        "a replica count no StatefulSet is built for",
+        { replicas: 100000000 },
+        "replicas must be a whole number from 1 to 1000, got 100000000",
+      ],
       [
         "a container without a readiness probe",
         {

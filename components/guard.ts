@@ -1,0 +1,93 @@
+// A guard per workload: a resource that holds what a running workload cannot survive a change of,
+// and refuses such a change at `pulumi preview` (and at the start of `pulumi up`), before any
+// object is touched. Only the engine knows the previous inputs of a resource: a dynamic
+// provider's `check(olds, news)` sees both, which no program-side validation can.
+import * as pulumi from "@pulumi/pulumi";
+import { parseBytes } from "./quantity";
+
+/** What the guard compares between one `pulumi up` and the next. */
+export interface GuardState {
+  /** `<namespace>/<name>`, for the messages. */
+  workload: string;
+  /** The claim template; existing claims are `data-<name>-<i>`. */
+  storage: { className: string; size: string; accessModes: string[] };
+  replicas: number;
+  /**
+   * Values that must never change once the workload has started (a label such as "PostgreSQL
+   * major version" to its value), each with what to do instead.
+   */
+  fixed: Record<string, { value: string; instead: string }>;
+  /** When set, replicas must not decrease: what to do instead. */
+  scaleDown?: string;
+}
+
+/** Why `news` cannot replace `olds` on a running workload; empty when it can. */
+export function guardProblems(olds: GuardState, news: GuardState): string[] {
+  const problems: string[] = [];
+  const w = news.workload;
+  const oldSize = parseBytes(olds.storage.size);
+  const newSize = parseBytes(news.storage.size);
+  if (oldSize !== undefined && newSize !== undefined && newSize < oldSize) {
+    problems.push(
+      `${w}: storage.size cannot shrink from ${olds.storage.size} to ${news.storage.size}: ` +
+        "Kubernetes never shrinks a claim; keep the size, or move the data to a new workload",
+    );
+  }
+  if (olds.storage.className !== news.storage.className) {
+    problems.push(
+      `${w}: storage.className cannot change from '${olds.storage.className}' to ` +
+        `'${news.storage.className}': the existing claims keep their class and only new pods would ` +
+        "get the new one; migrate to a new workload instead (README, Operations)",
+    );
+  }
+  const modes = (m: string[]) => [...m].sort().join(",");
+  if (modes(olds.storage.accessModes) !== modes(news.storage.accessModes)) {
+    problems.push(
+      `${w}: storage.accessModes cannot change from [${olds.storage.accessModes.join(", ")}] to ` +
+        `[${news.storage.accessModes.join(", ")}]: a claim's access modes are fixed once it exists`,
+    );
+  }
+  for (const [what, { value, instead }] of Object.entries(news.fixed)) {
+    const old = olds.fixed?.[what]?.value;
+    if (old !== undefined && old !== value) {
+      problems.push(`${w}: ${what} cannot change from ${old} to ${value}: ${instead}`);
+    }
+  }
+  if (news.scaleDown && news.replicas < olds.replicas) {
+    problems.push(
+      `${w}: replicas cannot go from ${olds.replicas} down to ${news.replicas}: ${news.scaleDown}`,
+    );
+  }
+  return problems;
+}
+
+/** The provider behind every guard. Kept at module level: the SDK serializes it once. */
+const provider: pulumi.dynamic.ResourceProvider = {
+  async check(olds: GuardState, news: GuardState) {
+    // No olds on the first `pulumi up`, or after `pulumi destroy`: nothing to compare with.
+    const problems = olds && olds.storage ? guardProblems(olds, news) : [];
+    return {
+      inputs: news,
+      failures: problems.map((reason) => ({ property: "workload", reason })),
+    };
+  },
+  async create(inputs: GuardState) {
+    return { id: inputs.workload, outs: inputs };
+  },
+  async diff(_id: string, olds: GuardState, news: GuardState) {
+    return { changes: JSON.stringify(olds) !== JSON.stringify(news), deleteBeforeReplace: false };
+  },
+  async update(_id: string, _olds: GuardState, news: GuardState) {
+    return { outs: news };
+  },
+};
+
+/**
+ * Refuses, at preview, a change that would break the running workload. Every object of the
+ * workload depends on it, so even `pulumi up --skip-preview` stops before touching them.
+ */
+export class WorkloadGuard extends pulumi.dynamic.Resource {
+  constructor(name: string, state: GuardState, opts?: pulumi.CustomResourceOptions) {
+    super(provider, name, state, opts, "stateful", "WorkloadGuard");
+  }
+}
