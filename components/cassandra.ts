@@ -24,13 +24,15 @@ const NODETOOL_HEAP_MIB = CASSANDRA_MEMORY_RESERVE.nodetoolHeap;
  * server's heap: every probe and hook sets a small one, so nodetool never claims the server's memory.
  */
 export const NODETOOL_ENV = `MAX_HEAP_SIZE=${NODETOOL_HEAP_MIB}M`;
-/** Seconds `nodetool status` may take in the readiness probe; the probe's timeout is one more. */
-const STATUS_TIMEOUT = 10;
+/** Seconds the readiness probe's connection to the CQL port may take; the probe's timeout is one more. */
+const CQL_CONNECT_TIMEOUT = 2;
+/** Seconds between readiness probes: a shell and one local connection, no JVM. */
+const READINESS_PERIOD = 10;
 /**
- * Seconds between readiness probes. Each one starts a nodetool JVM (a second or more of CPU and up
- * to ~192 MiB of memory, see cassandraMemory), so never more often than every 15 s.
+ * Written on the node's claim the first time it is ready: the node has joined the ring, so its own
+ * address is a valid seed from then on.
  */
-const READINESS_PERIOD = 15;
+export const JOINED_MARKER = `${DATA}/.joined`;
 const STARTUP_PERIOD = 10;
 
 /** Arguments of a Cassandra workload; see BaseWorkloadArgs for the fields every kind shares. */
@@ -135,9 +137,31 @@ export function seedList(podNames: string[], seeds: number): string {
 }
 
 /** Ready: `nodetool status` lists this pod's own IP as Up and Normal. */
-export const CASSANDRA_READINESS_SCRIPT =
-  `${NODETOOL_ENV} timeout ${STATUS_TIMEOUT} nodetool status | ` +
-  `awk -v ip="$POD_IP" '$1 == "UN" && $2 == ip { up = 1 } END { exit !up }'`;
+export const CASSANDRA_READINESS_SCRIPT = [
+  // The native transport opens only once the node has joined the ring (bootstrap, streaming and
+  // commit-log replay done) and closes on drain: a listening CQL port is a node that serves.
+  // bash's /dev/tcp makes the check one local connection, where nodetool started a JVM
+  // (about 1.9 CPU-seconds and 95 MiB) per probe.
+  `if ! timeout ${CQL_CONNECT_TIMEOUT} bash -c 'exec 3<>/dev/tcp/127.0.0.1/${CQL_PORT}' 2>/dev/null; then`,
+  `  echo "CQL port ${CQL_PORT} not listening yet"; exit 1`,
+  "fi",
+  `[ -e ${JOINED_MARKER} ] || touch ${JOINED_MARKER}`,
+].join("\n");
+
+/**
+ * The container's command. A node whose claim says it has joined the ring before lists its own
+ * address among the seeds, so it starts even when no other seed answers (after a whole-ring
+ * restart, or while the seed pods are down): Cassandra refuses to start with no reachable seed.
+ * A new node never does: a seed skips bootstrap and would join without its data.
+ */
+export const CASSANDRA_START_SCRIPT = [
+  "set -eu",
+  `if [ -e ${JOINED_MARKER} ]; then`,
+  '  echo "this node has joined the ring before: adding its own address $POD_IP to the seeds"',
+  '  export CASSANDRA_SEEDS="${CASSANDRA_SEEDS:+$CASSANDRA_SEEDS,}$POD_IP"',
+  "fi",
+  "exec docker-entrypoint.sh cassandra -f",
+].join("\n");
 
 /**
  * Why a ring is not scaled down by lowering `replicas`: the StatefulSet would stop the highest
@@ -225,6 +249,7 @@ export class Cassandra extends pulumi.ComponentResource {
           {
             name: "cassandra",
             image: image,
+            command: ["bash", "-c", CASSANDRA_START_SCRIPT],
             env,
             resources: resources,
             // Boot (commit log replay, gossip) is done once the intra-node port listens; the
@@ -236,9 +261,9 @@ export class Cassandra extends pulumi.ComponentResource {
               failureThreshold: Math.ceil(shared.startupSeconds / STARTUP_PERIOD),
             },
             readinessProbe: {
-              exec: { command: ["sh", "-c", CASSANDRA_READINESS_SCRIPT] },
+              exec: { command: ["bash", "-c", CASSANDRA_READINESS_SCRIPT] },
               periodSeconds: READINESS_PERIOD,
-              timeoutSeconds: STATUS_TIMEOUT + 1,
+              timeoutSeconds: CQL_CONNECT_TIMEOUT + 1,
               failureThreshold: 3,
             },
             // Gossip keeps listening while a node joins and streams: a joining node is never killed.

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "fs";
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "fs";
+import { createServer } from "net";
 import { tmpdir } from "os";
 import { join } from "path";
 import { RecordedResource, registered, setupMocks } from "../../harness/mocks";
@@ -13,6 +14,9 @@ import {
   cassandraMemory,
   CASSANDRA_READINESS_SCRIPT,
   CASSANDRA_SCALE_DOWN,
+  CASSANDRA_START_SCRIPT,
+  CQL_PORT,
+  JOINED_MARKER,
 } from "../../components/cassandra";
 import { DEFAULTS } from "../../components/defaults";
 import { mebibytes } from "../../components/quantity";
@@ -131,7 +135,8 @@ describe("Cassandra", () => {
         env(container, "JVM_EXTRA_OPTS")?.value,
       );
       assert.ok(direct, "JVM_EXTRA_OPTS caps direct memory");
-      const nodetool = /^MAX_HEAP_SIZE=(\d+M) /.exec(container.readinessProbe.exec.command[2]);
+      // nodetool runs in the preStop hook (drain), in the container's memory limit
+      const nodetool = /^MAX_HEAP_SIZE=(\d+M) /.exec(container.lifecycle.preStop.exec.command[2]);
       return {
         limit: mebibytes(container.resources.limits.memory)!,
         heap: mib(env(container, "MAX_HEAP_SIZE").value),
@@ -189,44 +194,80 @@ describe("Cassandra", () => {
     });
   });
 
-  it("is ready when nodetool reports its own IP Up/Normal", async () => {
-    const { container } = await build();
-    const probe = container.readinessProbe;
-    assert.deepEqual(probe.exec.command, ["sh", "-c", CASSANDRA_READINESS_SCRIPT]);
-    assert.match(CASSANDRA_READINESS_SCRIPT, /^MAX_HEAP_SIZE=128M timeout 10 nodetool status \|/);
-    assert.equal(probe.timeoutSeconds, 11);
-    // Each probe starts a nodetool JVM in the server's memory limit: not too often.
-    assert.ok(probe.periodSeconds >= 15);
-    assert.ok(probe.timeoutSeconds < probe.periodSeconds);
-
-    const bin = mkdtempSync(join(tmpdir(), "nodetool-"));
-    const status = [
-      "Datacenter: dc1",
-      "Status=Up/Down",
-      "|/ State=Normal/Leaving/Joining/Moving",
-      "--  Address      Load       Tokens  Owns   Host ID   Rack",
-      "UN  10.0.0.10    1.2 MiB    16      66.7%  aaaa      rack1",
-      "UJ  10.0.0.11    96 KiB     16      ?      bbbb      rack1",
-      "DN  10.0.0.1     1.1 MiB    16      33.3%  cccc      rack1",
-    ].join("\n");
-    writeFileSync(join(bin, "timeout"), '#!/bin/sh\nshift\nexec "$@"\n');
-    writeFileSync(join(bin, "nodetool"), `#!/bin/sh\ncat <<'EOF'\n${status}\nEOF\n`);
-    chmodSync(join(bin, "timeout"), 0o755);
-    chmodSync(join(bin, "nodetool"), 0o755);
-    const ready = (ip: string) => {
+  describe("healing", () => {
+    const marker = () => join(mkdtempSync(join(tmpdir(), "cassandra-")), ".joined");
+    const run = (script: string, env: Record<string, string>) => {
       try {
-        execFileSync("sh", ["-c", CASSANDRA_READINESS_SCRIPT], {
-          env: { PATH: `${bin}:${process.env.PATH}`, POD_IP: ip },
+        const out = execFileSync("bash", ["-c", script], {
+          env,
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
         });
-        return true;
-      } catch {
-        return false;
+        return { ok: true, out };
+      } catch (err) {
+        return { ok: false, out: String((err as { stdout?: string }).stdout ?? "") };
       }
     };
-    assert.equal(ready("10.0.0.10"), true, "up and normal");
-    assert.equal(ready("10.0.0.11"), false, "joining");
-    assert.equal(ready("10.0.0.1"), false, "down; and 10.0.0.1 must not match 10.0.0.10");
-    assert.equal(ready("10.0.0.99"), false, "absent");
+
+    it("is ready when the CQL port listens, without starting a JVM, and marks the node joined", async () => {
+      const { container } = await build();
+      const probe = container.readinessProbe;
+      assert.deepEqual(probe.exec.command, ["bash", "-c", CASSANDRA_READINESS_SCRIPT]);
+      assert.doesNotMatch(CASSANDRA_READINESS_SCRIPT, /nodetool|java/);
+      assert.ok(probe.timeoutSeconds < probe.periodSeconds);
+
+      const joined = marker();
+      const script = CASSANDRA_READINESS_SCRIPT.replaceAll(JOINED_MARKER, joined);
+      const env = { PATH: process.env.PATH! };
+      const closed = run(script, env);
+      assert.equal(closed.ok, false, "nothing listens on 9042");
+      assert.match(closed.out, /CQL port 9042 not listening yet/);
+      assert.equal(existsSync(joined), false, "not joined yet");
+
+      const server = createServer((socket) => socket.destroy());
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(CQL_PORT, "127.0.0.1", resolve);
+      });
+      try {
+        assert.equal(run(script, env).ok, true, "the port listens");
+        assert.equal(existsSync(joined), true, "the node is marked as joined");
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    it("adds its own address to the seeds once it has joined, so it restarts with no seed reachable", async () => {
+      const { container } = await build();
+      assert.deepEqual(container.command, ["bash", "-c", CASSANDRA_START_SCRIPT]);
+      const bin = mkdtempSync(join(tmpdir(), "entrypoint-"));
+      writeFileSync(
+        join(bin, "docker-entrypoint.sh"),
+        '#!/bin/sh\necho "seeds=$CASSANDRA_SEEDS args=$*"\n',
+      );
+      chmodSync(join(bin, "docker-entrypoint.sh"), 0o755);
+      const joined = marker();
+      const script = CASSANDRA_START_SCRIPT.replaceAll(JOINED_MARKER, joined);
+      const env = {
+        PATH: `${bin}:${process.env.PATH}`,
+        POD_IP: "10.0.0.12",
+        CASSANDRA_SEEDS: "ring-0.ring.data.svc.cluster.local,ring-1.ring.data.svc.cluster.local",
+      };
+      const first = run(script, env);
+      assert.equal(first.ok, true);
+      assert.match(
+        first.out,
+        /^seeds=ring-0\.ring\.data\.svc\.cluster\.local,ring-1\.ring\.data\.svc\.cluster\.local args=cassandra -f$/m,
+        "a new node never makes itself a seed: it must bootstrap",
+      );
+      writeFileSync(joined, "");
+      const again = run(script, env);
+      assert.match(
+        again.out,
+        /^seeds=ring-0\.ring\.data\.svc\.cluster\.local,ring-1\.ring\.data\.svc\.cluster\.local,10\.0\.0\.12 args=cassandra -f$/m,
+      );
+      assert.match(again.out, /adding its own address 10\.0\.0\.12 to the seeds/);
+    });
   });
 
   it("gives a joining node a patient liveness check and the boot a startup budget", async () => {
