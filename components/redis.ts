@@ -1,19 +1,14 @@
 // Redis as a StatefulSet: pod 0 is the primary, every other pod starts as its replica. Every pod
 // keeps an append-only file on its own claim and authenticates with one generated password, which
-// lives only in the workload's Secret and reaches redis-server on its standard input.
+// lives only in the workload's Secret, mounted as a file: it reaches redis-server on its standard
+// input at start, and the auth container applies a changed Secret to the running server.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { assertValidWorkload } from "./workloadRules";
-import { objectNames } from "./names";
+import { objectNames, podDnsNames } from "./names";
 import { mebibytes } from "./quantity";
 import { StatefulWorkload } from "./statefulWorkload";
-import {
-  BaseWorkloadArgs,
-  fieldEnv,
-  firstPodDnsName,
-  resolveWorkloadArgs,
-  secretEnv,
-} from "./workloadArgs";
+import { BaseWorkloadArgs, fieldEnv, firstPodDnsName, resolveWorkloadArgs } from "./workloadArgs";
 
 export const REDIS_PORT = 6379;
 /** The Secret key that holds the password (the Secret is `<name>-auth`). */
@@ -52,36 +47,230 @@ export function redisConfig(maxmemoryMiB: number): string {
   ].join("\n");
 }
 
+/** Where the Secret `<name>-auth` is mounted: kubelet rewrites its files when the Secret changes. */
+export const AUTH_DIR = "/etc/redis-auth";
+/** The password file the scripts read (set REDIS_PASSWORD_FILE to read another). */
+export const PASSWORD_FILE = `${AUTH_DIR}/${REDIS_PASSWORD_KEY}`;
+/**
+ * A memory-backed emptyDir shared by the containers of a pod: the password(s) the server accepts
+ * (`current`, `previous`), the auth container's heartbeat, and `held` while pod 0 refuses to start.
+ */
+export const STATE_DIR = "/run/redis";
+/** The auth container's resources: a shell loop that runs redis-cli every few seconds. */
+export const AUTH_RESOURCES = {
+  requests: { cpu: "10m", memory: "16Mi" },
+  limits: { memory: "32Mi" },
+};
+/** Seconds between two looks of the auth container at the mounted Secret. */
+export const AUTH_INTERVAL = 5;
+/** The auth container is unready when its loop has not completed a pass for this many seconds. */
+export const AUTH_STALE_SECONDS = 30;
+
+/** What a password may hold besides letters and digits: it goes into redis.conf lines and ACL arguments. */
+const PASSWORD_PUNCTUATION = "._~+/=-";
+const PASSWORD_CHARS = `A-Za-z0-9${PASSWORD_PUNCTUATION}`;
+
+/**
+ * The paths and port the scripts use; each can be overridden through the environment (the pod's
+ * containers use the defaults).
+ */
+const PRELUDE = [
+  `port="\${REDIS_PORT:-${REDIS_PORT}}"`,
+  `pwfile="\${REDIS_PASSWORD_FILE:-${PASSWORD_FILE}}"`,
+  `state="\${REDIS_STATE_DIR:-${STATE_DIR}}"`,
+];
+
 /**
  * The container's shell: pod 0 serves as the primary, every other pod replicates it. The password
- * goes to redis-server through a here-document on stdin (`-`), never through argv or a file.
+ * is read from the mounted Secret at every start and goes to redis-server through a here-document
+ * on stdin (`-`), never through argv. Pod 0 refuses to start with an empty data directory while
+ * the first replica (FIRST_REPLICA_HOST) holds data: it logs one line and waits, so the replicas
+ * never copy an empty dataset.
  */
 export const REDIS_START_SCRIPT = [
   "set -eu",
   "umask 0077",
+  ...PRELUDE,
+  `data="\${REDIS_DATA_DIR:-${DATA}}"`,
+  `conf="\${REDIS_CONF:-${CONFIG_DIR}/redis.conf}"`,
+  'pw="$(cat "$pwfile")"',
+  `case "$pw" in ""|*[!${PASSWORD_CHARS}]*)`,
+  `  echo "redis: $pwfile must hold a password of letters, digits and ${PASSWORD_PUNCTUATION} only: not starting"`,
+  "  exit 1 ;; esac",
+  'mkdir -p "$state"',
+  'rm -f "$state/previous" "$state/held"',
+  'printf \'%s\\n\' "$pw" >"$state/current"',
   'if [ "${POD_NAME##*-}" = 0 ]; then replicaof=""; else',
-  `  replicaof="replicaof $PRIMARY_HOST ${REDIS_PORT}"; fi`,
-  `exec redis-server ${CONFIG_DIR}/redis.conf - <<EOF`,
-  "requirepass $REDIS_PASSWORD",
-  "masterauth $REDIS_PASSWORD",
+  `  replicaof="replicaof $PRIMARY_HOST \${PRIMARY_PORT:-${REDIS_PORT}}"; fi`,
+  'empty() { [ ! -e "$data/dump.rdb" ] && [ -z "$(ls -A "$data/appendonlydir" 2>/dev/null)" ]; }',
+  "peer() {",
+  '  out="$(printf \'INFO keyspace\\n\' | REDISCLI_AUTH="$pw" timeout 3 redis-cli \\',
+  `    -h "$FIRST_REPLICA_HOST" -p "\${FIRST_REPLICA_PORT:-${REDIS_PORT}}" 2>&1)" || true`,
+  '  case "$out" in *keys=*) echo data ;; *"# Keyspace"*) echo empty ;;',
+  '    ""|*"Could not connect"*) echo silent ;; *) echo unknown ;; esac',
+  "}",
+  'if [ -z "$replicaof" ] && [ -n "${FIRST_REPLICA_HOST:-}" ] && empty; then',
+  '  case "$(peer)" in empty|silent) ;; *)',
+  '    echo "redis: NOT STARTING: $data is empty but $FIRST_REPLICA_HOST holds data (or did not say it is empty);' +
+    ' as primary this pod would make every replica drop its data. Restore $data from it (README, Redis, pod 0 lost its data)."',
+  '    : >"$state/held"',
+  "    trap 'exit 0' TERM INT",
+  '    while empty && [ "$(peer)" != empty ]; do sleep "${REDIS_HOLD_INTERVAL:-10}" & wait $!; done',
+  "    trap - TERM INT",
+  '    rm -f "$state/held"',
+  '    echo "redis: $data holds data now (or $FIRST_REPLICA_HOST is empty): starting" ;;',
+  "  esac",
+  "fi",
+  'exec redis-server "$conf" - <<EOF',
+  "requirepass $pw",
+  "masterauth $pw",
   "$replicaof",
   "EOF",
 ].join("\n");
 
-const CLI = `timeout ${CLI_TIMEOUT} redis-cli -h 127.0.0.1 -p ${REDIS_PORT}`;
+/**
+ * The auth container's loop: applies a changed Secret to the running server without a restart.
+ * A new password is accepted next to the old one at once (`ACL SETUSER default resetpass >old
+ * >new`) and becomes the replication password (`CONFIG SET masterauth`); the old one is dropped
+ * once every pod accepts the new one: on pod 0 when every connected replica does, on a replica
+ * when pod 0 no longer accepts the old one. Passwords go to redis-cli on stdin and in
+ * REDISCLI_AUTH; replies are never printed (Redis echoes ACL arguments in its errors).
+ */
+export const REDIS_AUTH_SCRIPT = [
+  "set -u",
+  "umask 0077",
+  ...PRELUDE,
+  `primary_port="\${PRIMARY_PORT:-${REDIS_PORT}}"`,
+  "trap 'exit 0' TERM INT",
+  'ask() { pass="$1"; shift; REDISCLI_AUTH="$pass" timeout 3 redis-cli "$@" 2>&1; }',
+  "# apply PASSWORD N COMMANDS: runs COMMANDS on this server, true when all N answer OK",
+  "apply() {",
+  '  out="$(printf \'%s\\n\' "$3" | ask "$1" -h 127.0.0.1 -p "$port")"',
+  '  [ "$(printf \'%s\\n\' "$out" | grep -c \'^OK\')" = "$2" ] && return 0',
+  '  why="${out%%[ :]*}"; return 1',
+  "}",
+  'said=""',
+  'say() { [ "$1" = "$said" ] || echo "redis-auth: $1"; said="$1"; }',
+  "# every pod accepts the new password: pod 0 asks its replicas, a replica asks pod 0",
+  "moved() {",
+  '  if [ "${POD_NAME##*-}" = 0 ]; then',
+  '    info="$(printf \'INFO replication\\n\' | ask "$new" -h 127.0.0.1 -p "$port" | tr -d \'\\r\')"',
+  '    case "$info" in *role:master*) ;; *) return 1 ;; esac',
+  "    for r in $(printf '%s\\n' \"$info\" | grep '^slave[0-9]*:'); do",
+  '      ip="${r#*ip=}"; ip="${ip%%,*}"; p="${r#*port=}"; p="${p%%,*}"',
+  '      [ "$(printf \'PING\\n\' | ask "$new" -h "$ip" -p "$p")" = PONG ] || return 1',
+  "    done",
+  "  else",
+  '    case "$(printf \'PING\\n\' | ask "$old" -h "$PRIMARY_HOST" -p "$primary_port")" in',
+  "      *WRONGPASS*|*NOAUTH*) ;; *) return 1 ;; esac",
+  "  fi",
+  "}",
+  "tick() {",
+  '  new="$(cat "$pwfile" 2>/dev/null)" || { say "cannot read $pwfile"; return; }',
+  `  case "$new" in ""|*[!${PASSWORD_CHARS}]*)`,
+  `    say "$pwfile must hold letters, digits and ${PASSWORD_PUNCTUATION} only: not applied"; return ;; esac`,
+  '  cur="$(cat "$state/current" 2>/dev/null)" || return',
+  '  old="$(cat "$state/previous" 2>/dev/null)" || old=""',
+  '  if [ "$new" != "$cur" ]; then',
+  '    if apply "$cur" 2 "ACL SETUSER default on resetpass >$cur >$new',
+  'CONFIG SET masterauth $new"; then',
+  '      printf \'%s\\n\' "$cur" >"$state/previous"; old="$cur"',
+  '      say "the new password is accepted next to the old one, and replication uses it"',
+  '    elif apply "$new" 1 "CONFIG SET masterauth $new"; then',
+  '      say "the server already accepts the new password; replication uses it"',
+  "    else",
+  '      say "cannot apply the new password yet ($why)"; return',
+  "    fi",
+  '    printf \'%s\\n\' "$new" >"$state/current"',
+  "  fi",
+  '  if [ -n "$old" ] && { [ "$old" = "$new" ] || moved; }; then',
+  '    if [ "$old" = "$new" ] || apply "$new" 1 "ACL SETUSER default on resetpass >$new"; then',
+  '      rm -f "$state/previous"; say "every pod accepts the new password: the old one is dropped"',
+  "    fi",
+  "  fi",
+  "}",
+  "while :; do",
+  "  tick",
+  '  date +%s >"$state/agent-heartbeat"',
+  `  sleep "\${REDIS_AUTH_INTERVAL:-${AUTH_INTERVAL}}" & wait $!`,
+  "done",
+].join("\n");
 
-/** Ready: answers PONG, and on a replica (any pod but 0) the link to the primary is up. */
+/** The auth container is ready while its loop keeps completing passes. */
+export const REDIS_AUTH_READINESS_SCRIPT = [
+  PRELUDE[2],
+  'beat="$(cat "$state/agent-heartbeat" 2>/dev/null)" || exit 1',
+  `[ $(( $(date +%s) - beat )) -lt ${AUTH_STALE_SECONDS} ]`,
+].join("\n");
+
+/**
+ * Run by hand in pod 0's redis container while it holds back (see the start script): copies the
+ * first replica's dataset into pod 0's empty data directory, from which pod 0 then starts. A
+ * replica whose primary is gone refuses to serve a copy, so pod 1 is detached from pod 0 for the
+ * copy (`REPLICAOF NO ONE`, which keeps its data) and made pod 0's replica again right after.
+ */
+export const REDIS_RESTORE_SCRIPT = [
+  "set -eu",
+  "umask 0077",
+  ...PRELUDE,
+  `data="\${REDIS_DATA_DIR:-${DATA}}"`,
+  '[ -e "$state/held" ] || { echo "restore: this pod is not holding back: nothing to do"; exit 1; }',
+  'export REDISCLI_AUTH="$(cat "$pwfile")"',
+  `peer() { redis-cli -h "$FIRST_REPLICA_HOST" -p "\${FIRST_REPLICA_PORT:-${REDIS_PORT}}" "$@"; }`,
+  "peer REPLICAOF NO ONE",
+  `trap 'peer REPLICAOF "$PRIMARY_HOST" "\${PRIMARY_PORT:-${REDIS_PORT}}"' EXIT`,
+  'rm -rf "$data/restore.part"; mkdir "$data/restore.part"',
+  'peer --rdb "$data/restore.part/appendonly.aof.1.base.rdb"',
+  // An append-only directory whose base is the copy (Redis 7 multi-part AOF): with appendonly on,
+  // Redis loads only the AOF, never a lone dump.rdb.
+  "echo 'file appendonly.aof.1.base.rdb seq 1 type b' >\"$data/restore.part/appendonly.aof.manifest\"",
+  'rmdir "$data/appendonlydir" 2>/dev/null || true',
+  'mv "$data/restore.part" "$data/appendonlydir"',
+  'echo "restore: $data/appendonlydir holds the dataset of $FIRST_REPLICA_HOST; this pod starts from it"',
+].join("\n");
+
+/** redis-cli on the local server, authenticated with the Secret's current password. */
+const CLI = `REDISCLI_AUTH="$(cat "$pwfile" 2>/dev/null)" timeout ${CLI_TIMEOUT} redis-cli -h 127.0.0.1 -p "$port"`;
+
+/**
+ * Ready: answers PONG to the Secret's current password, and on a replica (any pod but 0) the link
+ * to the primary is up.
+ */
 export const REDIS_READINESS_SCRIPT = [
+  ...PRELUDE.slice(0, 2),
   `out="$(printf 'PING\\nINFO replication\\n' | ${CLI} 2>&1)" || exit 1`,
   'case "$out" in PONG*) ;; *) echo "$out"; exit 1 ;; esac',
   '[ "${POD_NAME##*-}" = 0 ] || printf "%s\\n" "$out" | grep -q "^master_link_status:up"',
 ].join("\n");
 
-/** Alive: answers PONG, or LOADING while it reads its append-only file. */
+/**
+ * Alive: the server answers, be it PONG, LOADING while it reads its append-only file, or an auth
+ * error while a new password is being applied; or pod 0 is holding back on purpose (see the start
+ * script).
+ */
 export const REDIS_LIVENESS_SCRIPT = [
+  ...PRELUDE,
+  '[ -e "$state/held" ] && { echo "pod 0 is holding back: see the redis container\'s log"; exit 0; }',
   `out="$(${CLI} ping 2>&1)"`,
-  'case "$out" in PONG*|*LOADING*) exit 0 ;; *) echo "$out"; exit 1 ;; esac',
+  'case "$out" in PONG*|*LOADING*|*NOAUTH*|*WRONGPASS*) exit 0 ;; *) echo "$out"; exit 1 ;; esac',
 ].join("\n");
+
+/** The scripts as files of the ConfigMap, mounted at /etc/redis. */
+export const SCRIPT_FILES: Record<string, string> = {
+  "start.sh": REDIS_START_SCRIPT,
+  "ready.sh": REDIS_READINESS_SCRIPT,
+  "alive.sh": REDIS_LIVENESS_SCRIPT,
+  "auth.sh": REDIS_AUTH_SCRIPT,
+  "auth-ready.sh": REDIS_AUTH_READINESS_SCRIPT,
+  "restore.sh": REDIS_RESTORE_SCRIPT,
+};
+
+/** `sh <file>` for one of SCRIPT_FILES. */
+export function scriptCommand(script: string): string[] {
+  const file = Object.keys(SCRIPT_FILES).find((f) => SCRIPT_FILES[f] === script);
+  if (!file) throw new Error("not one of the Redis scripts");
+  return ["sh", `${CONFIG_DIR}/${file}`];
+}
 
 export class Redis extends pulumi.ComponentResource {
   public readonly workload: StatefulWorkload;
@@ -108,13 +297,22 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const [, firstReplica] = podDnsNames(
+      names.statefulSet,
+      names.service,
+      shared.namespace,
+      Math.min(shared.replicas ?? 1, 2),
+      shared.clusterDomain,
+    );
+    // No password in the env: env from a Secret is frozen at container start, the mounted file is
+    // not. FIRST_REPLICA_HOST lets pod 0 refuse to start empty while pod 1 holds data.
     const env = [
       fieldEnv("POD_NAME", "metadata.name"),
       { name: "PRIMARY_HOST", value: primary },
-      secretEnv("REDIS_PASSWORD", names.secret, REDIS_PASSWORD_KEY),
-      // redis-cli reads it, so the probes never put the password on a command line.
-      secretEnv("REDISCLI_AUTH", names.secret, REDIS_PASSWORD_KEY),
+      ...(firstReplica ? [{ name: "FIRST_REPLICA_HOST", value: firstReplica }] : []),
     ];
+    const authMount = { name: "auth", mountPath: AUTH_DIR, readOnly: true };
+    const stateMount = { name: "state", mountPath: STATE_DIR };
 
     this.workload = new StatefulWorkload(
       name,
@@ -124,29 +322,56 @@ export class Redis extends pulumi.ComponentResource {
         component: "cache",
         ports: [{ name: "redis", port: REDIS_PORT }],
         storage: { ...storage, mountPath: DATA },
-        configData: { "redis.conf": redisConfig(maxmemory) },
+        configData: { "redis.conf": redisConfig(maxmemory), ...SCRIPT_FILES },
         secretData: { [REDIS_PASSWORD_KEY]: password.result },
-        volumes: [{ name: "config", configMap: { name: names.configMap } }],
+        // Redis answers on the per-pod names while unready too: a replica whose primary is down is
+        // unready, and pod 0 must still reach pod 1 to know whether it may start empty.
+        publishNotReadyAddresses: true,
+        volumes: [
+          { name: "config", configMap: { name: names.configMap } },
+          // Mounted whole (no subPath), so that kubelet updates the file when the Secret changes.
+          { name: "auth", secret: { secretName: names.secret, defaultMode: 0o440 } },
+          { name: "state", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+        ],
         containers: [
           {
             name: "redis",
             image: image,
-            command: ["sh", "-c", REDIS_START_SCRIPT],
+            command: scriptCommand(REDIS_START_SCRIPT),
             env,
             resources: resources,
-            volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
+            volumeMounts: [
+              { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+              authMount,
+              stateMount,
+            ],
             readinessProbe: {
-              exec: { command: ["sh", "-c", REDIS_READINESS_SCRIPT] },
+              exec: { command: scriptCommand(REDIS_READINESS_SCRIPT) },
               periodSeconds: 5,
               timeoutSeconds: CLI_TIMEOUT + 1,
               failureThreshold: 3,
             },
             livenessProbe: {
-              exec: { command: ["sh", "-c", REDIS_LIVENESS_SCRIPT] },
+              exec: { command: scriptCommand(REDIS_LIVENESS_SCRIPT) },
               initialDelaySeconds: 15,
               periodSeconds: 10,
               timeoutSeconds: CLI_TIMEOUT + 1,
               failureThreshold: 6,
+            },
+          },
+          {
+            // Applies a changed Secret to the running server: no restart, no rollout.
+            name: "auth",
+            image: image,
+            command: scriptCommand(REDIS_AUTH_SCRIPT),
+            env,
+            resources: AUTH_RESOURCES,
+            volumeMounts: [authMount, stateMount],
+            readinessProbe: {
+              exec: { command: scriptCommand(REDIS_AUTH_READINESS_SCRIPT) },
+              periodSeconds: 10,
+              timeoutSeconds: 2,
+              failureThreshold: 3,
             },
           },
         ],

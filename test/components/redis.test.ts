@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { registered, setupMocks, GENERATED } from "../../harness/mocks";
@@ -13,10 +13,14 @@ import {
   refusesBeforeRegistering,
 } from "../support/assertions";
 import {
+  AUTH_RESOURCES,
   Redis,
   RedisArgs,
+  REDIS_AUTH_READINESS_SCRIPT,
+  REDIS_AUTH_SCRIPT,
   REDIS_LIVENESS_SCRIPT,
   REDIS_READINESS_SCRIPT,
+  REDIS_RESTORE_SCRIPT,
   REDIS_START_SCRIPT,
 } from "../../components/redis";
 import { DEFAULTS } from "../../components/defaults";
@@ -36,10 +40,21 @@ async function build(overrides: Partial<RedisArgs> = {}) {
   const resources = await registered();
   const sts = only(resources, "kubernetes:apps/v1:StatefulSet").inputs as Obj;
   const pod = sts.spec.template.spec;
-  return { redis, resources, sts, pod, container: pod.containers[0] };
+  return { redis, resources, sts, pod, container: pod.containers[0], sidecar: pod.containers[1] };
 }
 
 const env = (container: Obj, name: string) => container.env.find((e: Obj) => e.name === name);
+
+/** A password file as the mounted Secret holds it, and a state directory. */
+function authFiles(password: string) {
+  const dir = mkdtempSync(join(tmpdir(), "redis-auth-"));
+  writeFileSync(join(dir, "redis-password"), password);
+  mkdirSync(join(dir, "state"));
+  return {
+    dir,
+    vars: { REDIS_PASSWORD_FILE: join(dir, "redis-password"), REDIS_STATE_DIR: join(dir, "state") },
+  };
+}
 
 /** Runs a script with `sh`, stub commands first on PATH; returns the exit code and output. */
 function runScript(
@@ -61,8 +76,8 @@ function runScript(
     });
     return { code: 0, out };
   } catch (err) {
-    const e = err as { status: number; stdout: string };
-    return { code: e.status, out: e.stdout };
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { code: e.status, out: `${e.stdout}${e.stderr}` };
   }
 }
 
@@ -80,23 +95,77 @@ describe("Redis", () => {
     assert.deepEqual(container.volumeMounts, [
       { name: "data", mountPath: "/data" },
       { name: "config", mountPath: "/etc/redis", readOnly: true },
+      { name: "auth", mountPath: "/etc/redis-auth", readOnly: true },
+      { name: "state", mountPath: "/run/redis" },
     ]);
+  });
+
+  it("mounts the Secret whole, so that kubelet updates the file, and a memory-backed state", async () => {
+    const { pod } = await build();
+    assert.match(pod.volumes[0].configMap.name, /^cache-config-[0-9a-f]{10}$/);
+    assert.deepEqual(pod.volumes.slice(1), [
+      { name: "auth", secret: { secretName: "cache-auth", defaultMode: 0o440 } },
+      { name: "state", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+    ]);
+    for (const c of pod.containers) {
+      for (const m of c.volumeMounts) assert.equal(m.subPath, undefined, `${c.name}: ${m.name}`);
+    }
+  });
+
+  it("runs the auth container from the same image, small, with a readiness probe", async () => {
+    const { pod, container, sidecar } = await build();
+    assert.equal(pod.containers.length, 2);
+    assert.equal(sidecar.name, "auth");
+    assert.equal(sidecar.image, container.image);
+    assert.deepEqual(sidecar.command, ["sh", "/etc/redis/auth.sh"]);
+    assert.deepEqual(sidecar.resources, AUTH_RESOURCES);
+    assert.deepEqual(sidecar.volumeMounts, [
+      { name: "auth", mountPath: "/etc/redis-auth", readOnly: true },
+      { name: "state", mountPath: "/run/redis" },
+    ]);
+    assert.deepEqual(sidecar.readinessProbe.exec.command, ["sh", "/etc/redis/auth-ready.sh"]);
+    assert.deepEqual(sidecar.env, container.env);
+    assert.equal(sidecar.securityContext.runAsNonRoot, true);
+  });
+
+  it("ships every script as a ConfigMap file and runs it from there", async () => {
+    const { resources, container } = await build();
+    const data = (only(resources, "kubernetes:core/v1:ConfigMap").inputs as Obj).data;
+    assert.deepEqual(data["start.sh"], REDIS_START_SCRIPT);
+    assert.deepEqual(data["ready.sh"], REDIS_READINESS_SCRIPT);
+    assert.deepEqual(data["alive.sh"], REDIS_LIVENESS_SCRIPT);
+    assert.deepEqual(data["auth.sh"], REDIS_AUTH_SCRIPT);
+    assert.deepEqual(data["auth-ready.sh"], REDIS_AUTH_READINESS_SCRIPT);
+    assert.deepEqual(data["restore.sh"], REDIS_RESTORE_SCRIPT);
+    assert.deepEqual(container.readinessProbe.exec.command, ["sh", "/etc/redis/ready.sh"]);
+    assert.deepEqual(container.livenessProbe.exec.command, ["sh", "/etc/redis/alive.sh"]);
+  });
+
+  it("publishes not-ready pods, so that pod 0 reaches pod 1 while pod 1 has no primary", async () => {
+    const { resources } = await build();
+    const svc = (only(resources, "kubernetes:core/v1:Service").inputs as Obj).spec;
+    assert.equal(svc.publishNotReadyAddresses, true);
   });
 
   it("makes pod 0 the primary and every other pod its replica, by stable DNS name", async () => {
     const { container } = await build();
-    assert.deepEqual(container.command, ["sh", "-c", REDIS_START_SCRIPT]);
+    assert.deepEqual(container.command, ["sh", "/etc/redis/start.sh"]);
     assert.equal(env(container, "PRIMARY_HOST").value, "cache-0.cache.data.svc.cluster.local");
+    assert.equal(
+      env(container, "FIRST_REPLICA_HOST").value,
+      "cache-1.cache.data.svc.cluster.local",
+    );
     assert.deepEqual(env(container, "POD_NAME").valueFrom, {
       fieldRef: { fieldPath: "metadata.name" },
     });
   });
 
-  it("starts redis-server with the password and replicaof on stdin, never in argv", () => {
+  it("starts redis-server with the file's password and replicaof on stdin, never in argv", () => {
     const stub = { "redis-server": 'echo "ARGS: $*"; cat' };
-    const vars = { PRIMARY_HOST: "cache-0.cache.data.svc.cluster.local", REDIS_PASSWORD: "s3cr3t" };
+    const files = authFiles("s3cr3t");
+    const vars = { PRIMARY_HOST: "cache-0.cache.data.svc.cluster.local", ...files.vars };
     const replica = runScript(REDIS_START_SCRIPT, stub, { ...vars, POD_NAME: "cache-2" });
-    assert.equal(replica.code, 0);
+    assert.equal(replica.code, 0, replica.out);
     const [args, ...config] = replica.out.split("\n");
     assert.equal(args, "ARGS: /etc/redis/redis.conf -");
     assert.deepEqual(config.filter(Boolean), [
@@ -104,9 +173,24 @@ describe("Redis", () => {
       "masterauth s3cr3t",
       "replicaof cache-0.cache.data.svc.cluster.local 6379",
     ]);
+    // What the server was given, for the auth container: private to the pod's user.
+    const current = join(files.dir, "state", "current");
+    assert.equal(readFileSync(current, "utf8"), "s3cr3t\n");
+    assert.equal(statSync(current).mode & 0o777, 0o600);
     const primary = runScript(REDIS_START_SCRIPT, stub, { ...vars, POD_NAME: "cache-0" });
     assert.doesNotMatch(primary.out, /replicaof/);
     assert.match(primary.out, /requirepass s3cr3t/);
+  });
+
+  it("refuses a password that cannot pass through redis.conf, without printing it", () => {
+    const stub = { "redis-server": 'echo "ARGS: $*"; cat' };
+    for (const bad of ["two words", 'quo"te', ""]) {
+      const files = authFiles(bad);
+      const r = runScript(REDIS_START_SCRIPT, stub, { ...files.vars, POD_NAME: "cache-0" });
+      assert.equal(r.code, 1, JSON.stringify(bad));
+      assert.match(r.out, /must hold a password of letters, digits and \._~\+\/=- only/);
+      if (bad) assert.equal(r.out.includes(bad), false);
+    }
   });
 
   it("persists to an append-only file on the claim and caps memory below the limit", async () => {
@@ -119,16 +203,19 @@ describe("Redis", () => {
     assert.doesNotMatch(conf, /^(requirepass|masterauth)/m);
   });
 
-  it("keeps the generated password in the Secret only, read through secretKeyRef", async () => {
-    const { redis, resources, container } = await build();
+  it("keeps the generated password in the Secret only, read from the mounted file", async () => {
+    const { redis, resources, container, sidecar } = await build();
     const secret = only(resources, "kubernetes:core/v1:Secret");
     assert.equal((secret.inputs.metadata as Obj).name, "cache-auth");
     assert.equal((secret.inputs as Obj).stringData["redis-password"], PASSWORD);
-    for (const name of ["REDIS_PASSWORD", "REDISCLI_AUTH"]) {
-      assert.deepEqual(env(container, name), {
-        name,
-        valueFrom: { secretKeyRef: { name: "cache-auth", key: "redis-password" } },
-      });
+    // Env from a Secret is frozen at container start: the password reaches no container that way.
+    for (const c of [container, sidecar]) {
+      assert.deepEqual(
+        c.env.filter((e: Obj) => e.valueFrom?.secretKeyRef),
+        [],
+        c.name,
+      );
+      assert.equal(JSON.stringify(c).includes(PASSWORD), false, c.name);
     }
     assert.deepEqual(plainLeaks(resources, GENERATED), []);
     assert.equal(await isSecret(redis.password), true);
@@ -139,17 +226,21 @@ describe("Redis", () => {
   it("is ready on PONG with, on a replica, the link to the primary up", async () => {
     const { container } = await build();
     const probe = container.readinessProbe;
-    assert.deepEqual(probe.exec.command, ["sh", "-c", REDIS_READINESS_SCRIPT]);
+    assert.deepEqual(probe.exec.command, ["sh", "/etc/redis/ready.sh"]);
     assert.match(REDIS_READINESS_SCRIPT, /timeout 2 redis-cli/);
     assert.equal(probe.timeoutSeconds, 3, "one second longer than the command's own timeout");
     assert.doesNotMatch(REDIS_READINESS_SCRIPT, / -a /, "auth comes from REDISCLI_AUTH");
 
+    // The stub answers only to the file's password, through REDISCLI_AUTH.
     const cli = (info: string) => ({
       timeout: 'shift; exec "$@"',
-      "redis-cli": `cat >/dev/null; printf 'PONG\\r\\n# Replication\\r\\n${info}\\r\\n'`,
+      "redis-cli": `cat >/dev/null; [ "$REDISCLI_AUTH" = s3cr3t ] || { echo NOAUTH; exit 0; }
+printf 'PONG\\r\\n# Replication\\r\\n${info}\\r\\n'`,
     });
-    const run = (pod: string, info: string) =>
-      runScript(REDIS_READINESS_SCRIPT, cli(info), { POD_NAME: pod }).code;
+    const files = authFiles("s3cr3t");
+    const run = (pod: string, info: string, vars = files.vars) =>
+      runScript(REDIS_READINESS_SCRIPT, cli(info), { POD_NAME: pod, ...vars }).code;
+    assert.equal(run("cache-0", "role:master", authFiles("old").vars), 1, "the Secret's password");
     assert.equal(run("cache-0", "role:master"), 0);
     assert.equal(run("cache-1", "role:slave\\r\\nmaster_link_status:up"), 0);
     assert.equal(run("cache-1", "role:slave\\r\\nmaster_link_status:down"), 1);
@@ -157,13 +248,16 @@ describe("Redis", () => {
       timeout: 'shift; exec "$@"',
       "redis-cli": "echo 'LOADING Redis is loading the dataset in memory'; exit 1",
     };
-    assert.equal(runScript(REDIS_READINESS_SCRIPT, loading, { POD_NAME: "cache-0" }).code, 1);
+    assert.equal(
+      runScript(REDIS_READINESS_SCRIPT, loading, { POD_NAME: "cache-0", ...files.vars }).code,
+      1,
+    );
   });
 
   it("is alive on PONG or LOADING, and more patient than ready", async () => {
     const { container } = await build();
     const live = container.livenessProbe;
-    assert.deepEqual(live.exec.command, ["sh", "-c", REDIS_LIVENESS_SCRIPT]);
+    assert.deepEqual(live.exec.command, ["sh", "/etc/redis/alive.sh"]);
     assert.equal(live.timeoutSeconds, 3);
     const ready = container.readinessProbe;
     assert.ok(
@@ -179,6 +273,13 @@ describe("Redis", () => {
       0,
     );
     assert.equal(runScript(REDIS_LIVENESS_SCRIPT, reply("Connection refused", 1), {}).code, 1);
+    const noauth = reply("NOAUTH Authentication required.");
+    assert.equal(runScript(REDIS_LIVENESS_SCRIPT, noauth, {}).code, 0, "answers: a new password");
+    const files = authFiles("s3cr3t");
+    const refused = reply("Connection refused", 1);
+    assert.equal(runScript(REDIS_LIVENESS_SCRIPT, refused, files.vars).code, 1);
+    writeFileSync(join(files.dir, "state", "held"), "");
+    assert.equal(runScript(REDIS_LIVENESS_SCRIPT, refused, files.vars).code, 0, "pod 0 holds back");
   });
 
   it("budgets one disrupted pod at a time and allows an ordered start on request", async () => {
@@ -191,6 +292,12 @@ describe("Redis", () => {
     );
   });
 
+  it("gives a single pod no first replica to look at", async () => {
+    const { container } = await build({ replicas: 1 });
+    assert.equal(env(container, "FIRST_REPLICA_HOST"), undefined);
+    assert.ok(env(container, "PRIMARY_HOST"));
+  });
+
   it("reports the primary's stable DNS name", async () => {
     const { redis } = await build({ clusterDomain: "corp.internal" });
     assert.equal(await valueOf(redis.primaryDnsName), "cache-0.cache.data.svc.corp.internal");
@@ -199,10 +306,16 @@ describe("Redis", () => {
 
   it("renders only schema-valid objects", async () => {
     const { resources } = await build();
-    const objects = resources.filter(
-      (r) => r.type.startsWith("kubernetes:") && !r.type.endsWith("Patch"),
-    );
-    assert.equal(objects.length, 6, "Service, StatefulSet, PDB, NetworkPolicy, ConfigMap, Secret");
+    const objects = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+    const kinds = objects.map((r) => r.type.split(":")[2]).filter((k) => !k.endsWith("Patch"));
+    assert.deepEqual(kinds.sort(), [
+      "ConfigMap",
+      "NetworkPolicy",
+      "PodDisruptionBudget",
+      "Secret",
+      "Service",
+      "StatefulSet",
+    ]);
     for (const r of objects) validateObject(r.inputs);
   });
 

@@ -1,0 +1,216 @@
+// Real redis-server processes on loopback, each set up as one pod of the Redis component would
+// be: its own port, data directory, mounted password file and state directory, and the
+// component's exact scripts run with `sh`. Pod N's peers are reached at 127.0.0.1 on their ports.
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "fs";
+import { createServer } from "net";
+import { tmpdir } from "os";
+import { join } from "path";
+import {
+  redisConfig,
+  REDIS_AUTH_SCRIPT,
+  REDIS_LIVENESS_SCRIPT,
+  REDIS_READINESS_SCRIPT,
+  REDIS_START_SCRIPT,
+} from "../../../components/redis";
+
+/** The binaries the scripts need; a test suite skips with one line when any is missing. */
+export function missingBinaries(): string[] {
+  return ["redis-server", "redis-cli", "timeout"].filter(
+    (bin) => spawnSync("sh", ["-c", `command -v ${bin}`]).status !== 0,
+  );
+}
+
+/** A `before` hook: skips the suite, with one line saying what is missing, without the binaries. */
+export function skipWithoutRedis(this: Mocha.Context): void {
+  const missing = missingBinaries();
+  if (missing.length > 0) {
+    console.log(`    skipped: no ${missing.join(", ")} on the PATH (apt-get install redis-server)`);
+    this.skip();
+  }
+}
+
+/** A loopback port nothing listens on (the kernel's pick). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` every 100 ms until it holds; throws with `what` after `ms`. */
+export async function waitFor(what: string, check: () => boolean, ms = 15000): Promise<number> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
+  return Date.now() - start;
+}
+
+/** A running shell or server and everything it printed. */
+class Proc {
+  log = "";
+  exited = false;
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on("data", (d) => (this.log += d));
+    child.stderr?.on("data", (d) => (this.log += d));
+    child.on("exit", () => (this.exited = true));
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    this.child.kill("SIGTERM");
+    try {
+      await waitFor("the process to exit", () => this.exited, 5000);
+    } catch {
+      this.child.kill("SIGKILL");
+      await waitFor("the process to be killed", () => this.exited, 2000);
+    }
+  }
+}
+
+export class Pod {
+  server?: Proc;
+  agent?: Proc;
+  constructor(
+    readonly ordinal: number,
+    readonly port: number,
+    readonly dir: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  get data(): string {
+    return join(this.dir, "data");
+  }
+
+  /** What kubelet does to a mounted Secret: the new file replaces the old one atomically. */
+  setPassword(password: string): void {
+    const file = this.env.REDIS_PASSWORD_FILE;
+    writeFileSync(`${file}.new`, password);
+    renameSync(`${file}.new`, file);
+  }
+
+  /** The redis container: the start script, which execs redis-server. */
+  start(): Proc {
+    this.server = new Proc(spawn("sh", ["-c", REDIS_START_SCRIPT], { env: this.env }));
+    return this.server;
+  }
+
+  /** The auth container. */
+  startAgent(): Proc {
+    this.agent = new Proc(spawn("sh", ["-c", REDIS_AUTH_SCRIPT], { env: this.env }));
+    return this.agent;
+  }
+
+  /** Runs a script as the pod would (a probe, the restore script): its exit code and output. */
+  run(script: string): { code: number | null; out: string } {
+    const r = spawnSync("sh", ["-c", script], { env: this.env, encoding: "utf8", timeout: 10000 });
+    return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  }
+
+  /** Commands on redis-cli's stdin with `password`; the trimmed output, stderr included. */
+  cli(password: string, ...commands: string[]): string {
+    const r = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(this.port)], {
+      input: commands.join("\n") + "\n",
+      env: { PATH: process.env.PATH, REDISCLI_AUTH: password },
+      encoding: "utf8",
+      timeout: 5000,
+    });
+    return `${r.stdout}${r.stderr}`.replace(/\r/g, "").trim();
+  }
+
+  info(password: string, field: string): string | undefined {
+    const m = this.cli(password, "INFO").match(new RegExp(`^${field}:(.*)$`, "m"));
+    return m?.[1];
+  }
+
+  ready(): boolean {
+    return this.run(REDIS_READINESS_SCRIPT).code === 0;
+  }
+
+  alive(): boolean {
+    return this.run(REDIS_LIVENESS_SCRIPT).code === 0;
+  }
+
+  async stop(): Promise<void> {
+    await this.agent?.stop();
+    await this.server?.stop();
+  }
+}
+
+/** A Redis "StatefulSet" of `replicas` pods sharing one temporary directory. */
+export class RedisSet {
+  private constructor(
+    readonly root: string,
+    readonly pods: Pod[],
+  ) {}
+
+  static async create(replicas: number, password: string): Promise<RedisSet> {
+    const root = mkdtempSync(join(tmpdir(), "redis-pods-"));
+    try {
+      const ports: number[] = [];
+      for (let i = 0; i < replicas; i++) ports.push(await freePort());
+      const pods = ports.map((port, i) => {
+        const dir = join(root, `cache-${i}`);
+        for (const sub of ["data", "auth", "state", "etc"])
+          mkdirSync(join(dir, sub), { recursive: true });
+        const conf = redisConfig(64)
+          .replace(/^bind .*$/m, "bind 127.0.0.1")
+          .replace(/^port .*$/m, `port ${port}`)
+          .replace(/^dir .*$/m, `dir ${join(dir, "data")}`)
+          // Timing only: a full sync starts at once instead of waiting 5 s for more replicas.
+          .concat("repl-diskless-sync-delay 0\n");
+        writeFileSync(join(dir, "etc", "redis.conf"), conf);
+        const env: Record<string, string> = {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          POD_NAME: `cache-${i}`,
+          PRIMARY_HOST: "127.0.0.1",
+          PRIMARY_PORT: String(ports[0]),
+          REDIS_PORT: String(port),
+          REDIS_CONF: join(dir, "etc", "redis.conf"),
+          REDIS_DATA_DIR: join(dir, "data"),
+          REDIS_PASSWORD_FILE: join(dir, "auth", "redis-password"),
+          REDIS_STATE_DIR: join(dir, "state"),
+          REDIS_AUTH_INTERVAL: "1",
+          REDIS_HOLD_INTERVAL: "1",
+          ...(replicas > 1
+            ? { FIRST_REPLICA_HOST: "127.0.0.1", FIRST_REPLICA_PORT: String(ports[1]) }
+            : {}),
+        };
+        const pod = new Pod(i, port, dir, env);
+        pod.setPassword(password);
+        return pod;
+      });
+      return new RedisSet(root, pods);
+    } catch (err) {
+      rmSync(root, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  get primary(): Pod {
+    return this.pods[0];
+  }
+
+  get replicas(): Pod[] {
+    return this.pods.slice(1);
+  }
+
+  async stop(): Promise<void> {
+    for (const pod of [...this.pods].reverse()) await pod.stop();
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
