@@ -22,10 +22,14 @@ import {
 } from "../support/assertions";
 import {
   PGDATA,
+  MAJOR_UPGRADE,
   Postgres,
+  postgresMajorVersion,
   PostgresArgs,
   POSTGRES_CLONE_SCRIPT,
-  POSTGRES_INIT_SCRIPT,
+  POSTGRES_RECONCILE_SCRIPT,
+  POSTGRES_RECONCILE_SQL,
+  RECONCILE_RESOURCES,
 } from "../../components/postgres";
 import { DEFAULTS } from "../../components/defaults";
 
@@ -45,11 +49,18 @@ async function build(overrides: Partial<PostgresArgs> = {}) {
   const resources = await registered();
   const sts = only(resources, STS).inputs as Obj;
   const pod = sts.spec.template.spec;
-  return { pg, resources, sts, pod, container: pod.containers[0], clone: pod.initContainers[0] };
+  return {
+    pg,
+    resources,
+    sts,
+    pod,
+    container: pod.containers[0],
+    sidecar: pod.containers.find((c: Obj) => c.name === "reconcile"),
+    clone: pod.initContainers[0],
+  };
 }
 
 const env = (container: Obj, name: string) => container.env.find((e: Obj) => e.name === name);
-const fromSecret = (key: string) => ({ secretKeyRef: { name: "db-auth", key } });
 
 /** A directory of executable stub commands (`#!/bin/sh` + body), to put first on PATH. */
 function stubs(commands: Record<string, string>): { dir: string; bin: string } {
@@ -92,95 +103,138 @@ describe("Postgres", () => {
     assert.equal(resources.filter((r) => r.type === PDB).length, 0, "no budget for one pod");
   });
 
-  it("initialises roles on the primary from a ConfigMap script that reads passwords from env", async () => {
-    const { resources, container, pod } = await build({ database: "orders", user: "shop" });
-    const cm = (only(resources, "kubernetes:core/v1:ConfigMap").inputs as Obj).data;
-    assert.equal(cm["10-roles.sh"], POSTGRES_INIT_SCRIPT);
-    assert.match(POSTGRES_INIT_SCRIPT, /\\getenv app_password APP_PASSWORD/);
-    assert.match(POSTGRES_INIT_SCRIPT, /CREATE ROLE :"repl_user" WITH REPLICATION LOGIN/);
-    assert.match(POSTGRES_INIT_SCRIPT, /host replication %s all scram-sha-256/);
+  it("mounts the Secret as files in every container and reads no password from env", async () => {
+    const { pod, resources } = await build({ replicas: 2 });
+    assert.deepEqual(pod.volumes.find((v: Obj) => v.name === "auth").secret, {
+      secretName: "db-auth",
+      defaultMode: 0o440,
+      items: [
+        { key: "postgres-password", path: "postgres-password" },
+        { key: "password", path: "password" },
+        { key: "replication-password", path: "replication-password" },
+      ],
+    });
+    const all = [...pod.initContainers, ...pod.containers];
     assert.deepEqual(
-      container.volumeMounts.find((m: Obj) => m.name === "initdb"),
-      { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true },
+      all.map((c: Obj) => c.name),
+      ["clone-primary", "postgresql", "reconcile"],
     );
-    assert.deepEqual(pod.volumes.find((v: Obj) => v.name === "initdb").configMap.items, [
-      { key: "10-roles.sh", path: "10-roles.sh" },
-    ]);
-    assert.equal(env(container, "APP_DATABASE").value, "orders");
-    assert.equal(env(container, "APP_USER").value, "shop");
-    assert.equal(env(container, "REPLICATION_USER").value, "replicator");
+    for (const c of all) {
+      assert.deepEqual(
+        c.volumeMounts.find((m: Obj) => m.name === "auth"),
+        { name: "auth", mountPath: "/etc/postgresql-auth", readOnly: true },
+        `${c.name} mounts the Secret (no subPath: the kubelet refreshes it in place)`,
+      );
+      assert.deepEqual(
+        c.volumeMounts.find((m: Obj) => m.name === "run"),
+        { name: "run", mountPath: "/var/run/postgresql" },
+        `${c.name} shares the socket directory`,
+      );
+      for (const e of c.env) {
+        assert.equal(e.valueFrom?.secretKeyRef, undefined, `${c.name} ${e.name} from the Secret`);
+        assert.doesNotMatch(e.name, /PASSWORD$/, `${c.name} has a password variable ${e.name}`);
+      }
+      assert.ok(!JSON.stringify([c.args, c.command]).includes("generated-"));
+    }
+    assert.deepEqual(env(pod.containers[0], "POSTGRES_PASSWORD_FILE"), {
+      name: "POSTGRES_PASSWORD_FILE",
+      value: "/etc/postgresql-auth/postgres-password",
+    });
+    assert.deepEqual(pod.volumes.find((v: Obj) => v.name === "run").emptyDir, {
+      medium: "Memory",
+      sizeLimit: "1Mi",
+    });
+    assert.equal(
+      pod.volumes.find((v: Obj) => v.name === "initdb"),
+      undefined,
+      "no first-boot hook",
+    );
+    assert.deepEqual(plainLeaks(resources, GENERATED), []);
   });
 
-  it("init script: stops logging statement texts before any statement that carries a password", async () => {
-    const { resources } = await build();
-    const script = (only(resources, "kubernetes:core/v1:ConfigMap").inputs as Obj).data[
-      "10-roles.sh"
-    ];
-    // psql records its arguments and the SQL it is given on stdin.
-    const { dir, bin } = stubs({
-      psql: `printf '%s\\n' "$@" > "$STUB_DIR/argv"; cat > "$STUB_DIR/stdin"`,
+  it("runs a reconcile sidecar on every pod: same image, small, ready once reconciled", async () => {
+    const { sidecar, container, resources } = await build({ database: "orders", user: "shop" });
+    assert.equal(sidecar.image, container.image);
+    assert.deepEqual(sidecar.command, ["bash", "/scripts/reconcile.sh"]);
+    const cm = (only(resources, "kubernetes:core/v1:ConfigMap").inputs as Obj).data;
+    assert.equal(cm["reconcile.sh"], POSTGRES_RECONCILE_SCRIPT);
+    assert.deepEqual(
+      sidecar.volumeMounts.map((m: Obj) => [m.name, m.mountPath]),
+      [
+        ["data", "/var/lib/postgresql/data"],
+        ["run", "/var/run/postgresql"],
+        ["auth", "/etc/postgresql-auth"],
+        ["scripts", "/scripts"],
+      ],
+    );
+    const values = Object.fromEntries(sidecar.env.map((e: Obj) => [e.name, e.value]));
+    assert.equal(values.PGHOST, "/var/run/postgresql", "the server's socket, trusted");
+    assert.equal(values.PGPORT, "5432");
+    assert.equal(values.PGDATA, PGDATA);
+    assert.equal(values.SECRETS_DIR, "/etc/postgresql-auth");
+    assert.equal(values.APP_USER, "shop");
+    assert.equal(values.APP_DATABASE, "orders");
+    assert.equal(values.REPLICATION_USER, "replicator");
+    assert.equal(values.REPLICATION_PASSFILE, "/var/run/postgresql/replication.pgpass");
+    assert.equal(values.RECONCILED_MARKER, "/var/run/postgresql/reconciled");
+    assert.deepEqual(env(sidecar, "POD_NAME").valueFrom, {
+      fieldRef: { fieldPath: "metadata.name" },
     });
-    const secrets = {
-      POSTGRES_PASSWORD: "superuser-s3cr3t",
-      APP_PASSWORD: "app-s3cr3t",
-      REPLICATION_PASSWORD: "replication-s3cr3t",
-    };
-    mkdirSync(join(dir, "pgdata"));
-    // docker-entrypoint.sh sources the script with bash.
-    execFileSync("bash", ["-c", script], {
-      env: {
-        PATH: `${bin}:${process.env.PATH}`,
-        STUB_DIR: dir,
-        PGDATA: join(dir, "pgdata"),
-        POSTGRES_USER: "postgres",
-        APP_USER: "app",
-        APP_DATABASE: "app",
-        REPLICATION_USER: "replicator",
-        ...secrets,
-      },
-    });
-    const argv = readFileSync(join(dir, "argv"), "utf8").split("\n");
-    const sql = readFileSync(join(dir, "stdin"), "utf8").split("\n");
-    assert.deepEqual(argv.slice(0, 2), ["-v", "ON_ERROR_STOP=1"]);
-    for (const password of Object.values(secrets)) {
-      assert.ok(!argv.some((a) => a.includes(password)), "no password on psql's command line");
-      assert.ok(!sql.some((l) => l.includes(password)), "the script never expands a password");
-    }
-    // The psql variables that hold passwords, and the first statement that uses one.
+    assert.deepEqual(sidecar.readinessProbe.exec.command, [
+      "test",
+      "-e",
+      "/var/run/postgresql/reconciled",
+    ]);
+    assert.deepEqual(sidecar.resources, RECONCILE_RESOURCES);
+    assert.equal(sidecar.securityContext.runAsNonRoot, true);
+    assert.deepEqual(sidecar.securityContext.capabilities, { drop: ["ALL"] });
+    // The application's names reach psql through the environment of the main container too.
+    assert.equal(env(container, "APP_DATABASE").value, "orders");
+  });
+
+  it("reconcile SQL: stops logging statement texts before any statement that carries a password", () => {
+    const sql = POSTGRES_RECONCILE_SQL.split("\n");
     const passwordVars = sql
       .map((l) => /^\\getenv (\w+) \w*PASSWORD$/.exec(l)?.[1])
       .filter((v): v is string => !!v);
-    assert.deepEqual(passwordVars, ["app_password", "repl_password"]);
+    assert.deepEqual(passwordVars, ["superuser_password", "app_password", "repl_password"]);
     const firstWithPassword = sql.findIndex(
       (l) => !l.startsWith("\\") && passwordVars.some((v) => l.includes(`:'${v}'`)),
     );
     assert.ok(firstWithPassword > 0, "some statement sets a password");
-    for (const setting of ["SET log_min_error_statement = panic;", "SET log_statement = 'none';"]) {
+    for (const setting of [
+      "SET log_min_error_statement = panic;",
+      "SET log_statement = 'none';",
+      "SET log_min_duration_statement = -1;",
+    ]) {
       const at = sql.indexOf(setting);
       assert.ok(at >= 0, `${setting} is in the SQL`);
       assert.ok(at < firstWithPassword, `${setting} comes before the first password`);
     }
-    assert.equal(
-      readFileSync(join(dir, "pgdata", "pg_hba.conf"), "utf8"),
-      "host replication replicator all scram-sha-256\n",
+    // The sidecar feeds this SQL to psql on stdin, with the passwords in psql's environment only.
+    assert.ok(POSTGRES_RECONCILE_SCRIPT.includes(POSTGRES_RECONCILE_SQL + "EOSQL\n"));
+    assert.match(
+      POSTGRES_RECONCILE_SCRIPT,
+      /POSTGRES_PASSWORD="\$_su" APP_PASSWORD="\$_app" REPLICATION_PASSWORD="\$_repl" \\\n\s+psql /,
     );
   });
 
-  it("clones the primary with pg_basebackup -R on a replica's first start", async () => {
+  it("clones the primary with pg_basebackup and the replication passfile on a replica's first start", async () => {
     const { clone, resources } = await build({ replicas: 3 });
     assert.equal(clone.name, "clone-primary");
     assert.deepEqual(clone.command, ["bash", "/scripts/clone.sh"]);
     const script = (only(resources, "kubernetes:core/v1:ConfigMap").inputs as Obj).data["clone.sh"];
     assert.equal(script, POSTGRES_CLONE_SCRIPT);
-    assert.match(script, /"\$\{POD_NAME##\*-\}" = 0 \]; then .*exit 0/);
-    assert.match(script, /-s "\$PGDATA\/PG_VERSION" \]; then .*exit 0/);
-    assert.match(script, /PGPASSWORD="\$REPLICATION_PASSWORD" pg_basebackup -h "\$PRIMARY_HOST"/);
-    assert.match(script, / -R -X stream /);
+    assert.match(script, /PGPASSFILE="\$REPLICATION_PASSFILE" pg_basebackup -h "\$PRIMARY_HOST"/);
+    assert.doesNotMatch(script, / -R /, "primary_conninfo is the script's own, without a password");
     assert.equal(env(clone, "PRIMARY_HOST").value, "db-0.db.data.svc.cluster.local");
-    assert.deepEqual(
-      env(clone, "REPLICATION_PASSWORD").valueFrom,
-      fromSecret("replication-password"),
+    assert.equal(env(clone, "PRIMARY_PORT").value, "5432");
+    assert.equal(env(clone, "SECRETS_DIR").value, "/etc/postgresql-auth");
+    assert.equal(
+      env(clone, "REPLICATION_PASSFILE").value,
+      "/var/run/postgresql/replication.pgpass",
     );
+    assert.equal(env(clone, "REPLICATION_PASSWORD"), undefined);
     assert.deepEqual(clone.volumeMounts[0], {
       name: "data",
       mountPath: "/var/lib/postgresql/data",
@@ -191,17 +245,21 @@ describe("Postgres", () => {
   it("clone script: skips pod 0 and an initialised replica, clones a new one via a scratch dir", () => {
     const dir = mkdtempSync(join(tmpdir(), "pg-clone-"));
     const bin = join(dir, "bin");
-    execFileSync("mkdir", [bin]);
+    const auth = join(dir, "auth");
+    mkdirSync(bin);
+    mkdirSync(auth);
+    writeFileSync(join(auth, "replication-password"), "s3cr3t");
     const stub = (cmd: string, body: string) => {
       writeFileSync(join(bin, cmd), `#!/bin/sh\n${body}\n`);
       chmodSync(join(bin, cmd), 0o755);
     };
     stub("pg_isready", "exit 0");
-    // Records its args and whether it got the password from the environment, then "clones".
+    stub("postgres", 'echo "postgres (PostgreSQL) 17.2 (Debian 17.2-1.pgdg120+1)"');
+    // Records its args and the password file it was given, then "clones".
     stub(
       "pg_basebackup",
       [
-        `echo "$*" > ${dir}/args; echo "$PGPASSWORD" > ${dir}/password`,
+        `echo "$*" > ${dir}/args; cat "$PGPASSFILE" > ${dir}/passfile; echo "$PGPASSWORD" > ${dir}/password`,
         'while [ "$1" != -D ]; do shift; done; mkdir -p "$2"; echo 17 > "$2/PG_VERSION"',
       ].join("\n"),
     );
@@ -213,8 +271,10 @@ describe("Postgres", () => {
           POD_NAME: pod,
           PGDATA: join(dir, "pgdata"),
           PRIMARY_HOST: "db-0.db.data.svc.cluster.local",
+          PRIMARY_PORT: "5432",
+          SECRETS_DIR: auth,
           REPLICATION_USER: "replicator",
-          REPLICATION_PASSWORD: "s3cr3t",
+          REPLICATION_PASSFILE: join(dir, "replication.pgpass"),
         },
       });
     assert.match(run("db-0"), /nothing to clone/);
@@ -224,29 +284,25 @@ describe("Postgres", () => {
     assert.equal(existsSync(join(dir, "pgdata.clone")), false);
     const args = readFileSync(join(dir, "args"), "utf8");
     assert.match(args, /-h db-0\.db\.data\.svc\.cluster\.local -p 5432 -U replicator/);
-    assert.match(args, / -R /);
     assert.doesNotMatch(args, /s3cr3t/, "the password is not an argument");
-    assert.equal(readFileSync(join(dir, "password"), "utf8"), "s3cr3t\n");
+    assert.equal(readFileSync(join(dir, "password"), "utf8"), "\n", "nor in PGPASSWORD");
+    assert.equal(readFileSync(join(dir, "passfile"), "utf8"), "*:*:*:replicator:s3cr3t\n");
+    assert.ok(existsSync(join(dir, "pgdata", "standby.signal")));
+    assert.equal(
+      readFileSync(join(dir, "pgdata", "postgresql.auto.conf"), "utf8"),
+      `primary_conninfo = 'host=db-0.db.data.svc.cluster.local port=5432 user=replicator passfile=${join(dir, "replication.pgpass")} application_name=db-1'\n`,
+    );
     assert.match(run("db-1"), /already a replica/);
   });
 
-  it("keeps all three generated passwords in the Secret only, read through secretKeyRef", async () => {
-    const { resources, container } = await build({ replicas: 2 });
+  it("keeps all three generated passwords in the Secret only", async () => {
+    const { resources } = await build({ replicas: 2 });
     const secret = only(resources, "kubernetes:core/v1:Secret");
     assert.deepEqual((secret.inputs as Obj).stringData, {
       "postgres-password": "generated-db-superuser-password",
       password: "generated-db-user-password",
       "replication-password": "generated-db-replication-password",
     });
-    assert.deepEqual(
-      env(container, "POSTGRES_PASSWORD").valueFrom,
-      fromSecret("postgres-password"),
-    );
-    assert.deepEqual(env(container, "APP_PASSWORD").valueFrom, fromSecret("password"));
-    assert.deepEqual(
-      env(container, "REPLICATION_PASSWORD").valueFrom,
-      fromSecret("replication-password"),
-    );
     assert.deepEqual(plainLeaks(resources, GENERATED), []);
   });
 
@@ -414,5 +470,33 @@ describe("Postgres", () => {
         new Postgres("db", { namespace: "data", storage: { className: "s" }, ...overrides }),
       cases,
     );
+  });
+});
+
+describe("PostgreSQL major version", () => {
+  const cases: [string, string | undefined][] = [
+    ["postgres:17.2-bookworm", "17"],
+    ["postgres:18", "18"],
+    ["registry.example.com:5000/postgres:16.4-alpine", "16"],
+    ["postgres:9.6.24", "9.6"],
+    ["postgres:17.2@sha256:" + "a".repeat(64), "17"],
+    ["postgres@sha256:" + "a".repeat(64), undefined],
+    ["postgres:bookworm", undefined],
+  ];
+  for (const [image, major] of cases) {
+    it(`reads ${major ?? "nothing"} from ${image.slice(0, 60)}`, () => {
+      assert.equal(postgresMajorVersion(image), major);
+    });
+  }
+
+  it("is fixed after the first start: the guard refuses a change at preview", async () => {
+    await setupMocks();
+    new Postgres("db", { namespace: "data", storage: { className: "standard" } });
+    const guard = (await registered()).find(
+      (r) => r.type === "pulumi-nodejs:dynamic/stateful:WorkloadGuard",
+    )!;
+    assert.deepEqual((guard.inputs as Obj).fixed, {
+      "PostgreSQL major version": { value: "17", instead: MAJOR_UPGRADE },
+    });
   });
 });

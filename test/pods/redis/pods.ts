@@ -2,8 +2,8 @@
 // be: its own port, data directory, mounted password file and state directory, and the
 // component's exact scripts run with `sh`. Pod N's peers are reached at 127.0.0.1 on their ports.
 import { ChildProcess, spawn, spawnSync } from "child_process";
+import { freePort } from "../ports";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "fs";
-import { createServer } from "net";
 import { tmpdir } from "os";
 import { join } from "path";
 import {
@@ -28,18 +28,6 @@ export function skipWithoutRedis(this: Mocha.Context): void {
     console.log(`    skipped: no ${missing.join(", ")} on the PATH (apt-get install redis-server)`);
     this.skip();
   }
-}
-
-/** A loopback port nothing listens on (the kernel's pick). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function sleep(ms: number): Promise<void> {
