@@ -14,7 +14,7 @@ import type { KubeObject } from "./kube/objects";
 import { StackIndex } from "./kube/stackIndex";
 import type { AnyRule, Finding } from "./rule";
 import { RULES } from "./rules";
-import { evaluateRule, isStatefulSet } from "./runner";
+import { evaluateRule, ruleApplies } from "./runner";
 
 export const PACK_NAME = "stateful-workloads";
 
@@ -94,8 +94,9 @@ export function toResourcePolicy(rule: AnyRule): ResourceValidationPolicy {
     ...policyMetadata(rule),
     validateResource: (args, report) => {
       const obj = toKubeObject(args.type, args.props);
-      if (!obj || !isStatefulSet(obj)) return;
-      reportFindings(report, evaluateRule(rule, obj, args.getConfig<Record<string, unknown>>()));
+      if (!obj || !ruleApplies(rule, obj)) return;
+      const config = args.getConfig<Record<string, unknown>>();
+      reportFindings(report, evaluateRule(rule, obj, config, StackIndex.EMPTY, "pulumi"));
     },
   };
 }
@@ -115,8 +116,8 @@ export function toStackPolicy(rule: AnyRule): StackValidationPolicy {
       const stack = new StackIndex(objects);
       const config = args.getConfig<Record<string, unknown>>();
       for (const obj of objects) {
-        if (!isStatefulSet(obj)) continue;
-        reportFindings(report, evaluateRule(rule, obj, config, stack), urns.get(obj));
+        if (!ruleApplies(rule, obj)) continue;
+        reportFindings(report, evaluateRule(rule, obj, config, stack, "pulumi"), urns.get(obj));
       }
     },
   };

@@ -1,45 +1,62 @@
 #!/usr/bin/env node
 // stateful-policy: the pack's rules over YAML manifests, for anything that is not a Pulumi stack
 // (kubectl manifests, `helm template` output). Exit 0: no mandatory violation; 1: at least one;
-// 2: bad usage, unreadable input or invalid config.
+// 2: bad usage, unreadable input, no Kubernetes object at all, or invalid config.
+//
+// Start-up matters (one process per check in CI): nothing Pulumi is loaded here, and the YAML
+// parser is loaded only when there is YAML to read.
 import * as fs from "fs";
-import { parse as parseYaml } from "yaml";
-import { parsePolicyPackConfig, reconcileConfig, ResolvedPolicyConfig } from "./config";
-import type { KubeObject } from "./kube/objects";
-import { ManifestError, parseManifests } from "./manifests";
+import * as path from "path";
+import type { ResolvedPolicyConfig } from "./config";
+import { isRecord } from "./kube/fields";
+import { isKind, isMistypedStatefulSet, isStatefulSet, KINDS, KubeObject } from "./kube/objects";
+import type { ManifestObject } from "./manifests";
 import { RULES } from "./rules";
-import { analyzeObjects, Result } from "./runner";
+import type { Result } from "./runner";
 
-export const USAGE = `usage: stateful-policy check [--format text|json] [--config FILE] FILE...
+export const USAGE = `usage: stateful-policy check [--format text|json|sarif|github] [--config FILE] [--allow-empty] FILE...
 
 Checks the StatefulSets in Kubernetes manifests (multi-document YAML or JSON; '-' reads stdin)
 against the stateful-workloads policies, with their Services, PodDisruptionBudgets and
-NetworkPolicies taken from the same files.
+NetworkPolicies taken from the same files. YAML is read as kubectl reads it (YAML 1.1).
 
-  --format text|json  one line per finding (default), or a JSON array
-  --config FILE       policy config, the format of pulumi's --policy-pack-config
+  --format text     one line per finding (the default; github when GITHUB_ACTIONS=true)
+  --format json     a JSON array of findings, each with the file and line of its object
+  --format sarif    SARIF 2.1.0, for GitHub code scanning
+  --format github   GitHub Actions annotations (::error file=...,line=...::) on each object
+  --config FILE     policy config, the format of pulumi's --policy-pack-config
+  --allow-empty     exit 0 when the input holds no Kubernetes object (default: exit 2)
 
 Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 usage, input or config error.`;
 
 export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
-  readFile(path: string): string;
-  readStdin(): string;
+  /** The bytes of a file, or of standard input for "-", in chunks. */
+  open(file: string): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** The environment (GITHUB_ACTIONS selects the github format). */
+  env: Record<string, string | undefined>;
 }
 
 const defaultIO: CliIO = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
-  readFile: (p) => fs.readFileSync(p, "utf8"),
-  readStdin: () => fs.readFileSync(0, "utf8"),
+  open: (p) => (p === "-" ? process.stdin : fs.createReadStream(p, { highWaterMark: 1 << 20 })),
+  env: process.env,
 };
 
 class UsageError extends Error {}
 
+/** An input or config problem: exit 2 with the message. */
+class InputError extends Error {}
+
+const FORMATS = ["text", "json", "sarif", "github"] as const;
+type Format = (typeof FORMATS)[number];
+
 interface Options {
-  format: "text" | "json";
+  format?: Format;
   config?: string;
+  allowEmpty: boolean;
   files: string[];
 }
 
@@ -48,10 +65,10 @@ function parseArgs(argv: string[]): Options | "help" {
   if (command === "--help" || command === "-h" || command === "help") return "help";
   if (command !== "check") {
     throw new UsageError(
-      command === undefined ? "missing command" : `unknown command "${command}"`,
+      command === undefined ? "missing command" : `unknown command "${printable(command)}"`,
     );
   }
-  const opts: Options = { format: "text", files: [] };
+  const opts: Options = { allowEmpty: false, files: [] };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const value = (flag: string) => {
@@ -63,16 +80,21 @@ function parseArgs(argv: string[]): Options | "help" {
     if (arg === "--help" || arg === "-h") return "help";
     if (arg === "--format" || arg.startsWith("--format=")) {
       const f = value("--format");
-      if (f !== "text" && f !== "json")
-        throw new UsageError(`--format must be text or json, got "${f}"`);
-      opts.format = f;
+      if (!(FORMATS as readonly string[]).includes(f)) {
+        throw new UsageError(
+          `--format must be one of ${FORMATS.join(", ")}, got "${printable(f)}"`,
+        );
+      }
+      opts.format = f as Format;
     } else if (arg === "--config" || arg.startsWith("--config=")) {
       opts.config = value("--config");
+    } else if (arg === "--allow-empty") {
+      opts.allowEmpty = true;
     } else if (arg === "--") {
       opts.files.push(...rest.slice(i + 1));
       break;
     } else if (arg.startsWith("-") && arg !== "-") {
-      throw new UsageError(`unknown option "${arg}"`);
+      throw new UsageError(`unknown option "${printable(arg)}"`);
     } else {
       opts.files.push(arg);
     }
@@ -81,40 +103,179 @@ function parseArgs(argv: string[]): Options | "help" {
   return opts;
 }
 
-function read(io: CliIO, file: string): string {
-  try {
-    return file === "-" ? io.readStdin() : io.readFile(file);
-  } catch (e) {
-    const reason =
-      (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-    throw new ManifestError(`${file === "-" ? "stdin" : file}: cannot read (${reason})`);
-  }
+const displayName = (file: string) => (file === "-" ? "stdin" : file);
+
+function readError(file: string, e: unknown): InputError {
+  const reason = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+  return new InputError(`${printable(displayName(file))}: cannot read (${reason})`);
 }
 
-function loadConfig(io: CliIO, file: string | undefined): Record<string, ResolvedPolicyConfig> {
+async function readAll(io: CliIO, file: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const c of io.open(file)) chunks.push(Buffer.from(c));
+  } catch (e) {
+    throw readError(file, e);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function loadConfig(
+  io: CliIO,
+  file: string | undefined,
+): Promise<Record<string, ResolvedPolicyConfig>> {
+  const { parsePolicyPackConfig, reconcileConfig } = await import("./config");
   let raw: unknown = undefined;
+  const name = file === undefined ? "" : printable(displayName(file));
   if (file !== undefined) {
-    const text = read(io, file);
+    const text = (await readAll(io, file)).toString("utf8");
     try {
-      raw = parseYaml(text);
+      raw = tryJson(text) ?? (await import("yaml")).parse(text);
     } catch (e) {
-      throw new ManifestError(
-        `${file}: invalid policy config: ${e instanceof Error ? e.message : String(e)}`,
+      throw new InputError(
+        `${name}: invalid policy config: ${printable(e instanceof Error ? e.message : String(e))}`,
       );
     }
   }
   const parsed = parsePolicyPackConfig(raw);
   const { resolved, errors, warnings } = reconcileConfig(RULES, parsed.config);
-  for (const w of warnings) io.stderr(`stateful-policy: ${file}: warning: ${w}\n`);
+  for (const w of warnings) io.stderr(`stateful-policy: ${name}: warning: ${printable(w)}\n`);
   const all = [...parsed.errors, ...errors];
   if (all.length > 0) {
-    throw new ManifestError(`${file}: invalid policy config: ${all.join("; ")}`);
+    throw new InputError(`${name}: invalid policy config: ${printable(all.join("; "))}`);
   }
   return resolved;
 }
 
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The spec fields the stack rules read, per kind of object they look up. */
+const READ_SPEC: Record<string, readonly string[]> = {
+  Service: ["clusterIP", "clusterIPs", "selector"],
+  PodDisruptionBudget: ["selector", "minAvailable", "maxUnavailable"],
+  NetworkPolicy: ["podSelector", "policyTypes"],
+};
+
+/**
+ * What is kept of an object: a StatefulSet whole; of a Service, budget or NetworkPolicy only the
+ * fields the stack rules read; nothing of any other object (it is counted and dropped as read), so
+ * memory grows with the objects the rules need, not with the input.
+ */
+function kept(obj: KubeObject): KubeObject | undefined {
+  if (isStatefulSet(obj) || isMistypedStatefulSet(obj)) return obj;
+  const type = Object.values(KINDS).find((k) => isKind(obj, k.group, k.kind));
+  if (!type) return undefined;
+  const metadata = isRecord(obj.metadata) ? obj.metadata : {};
+  const spec = isRecord(obj.spec) ? obj.spec : {};
+  const slim: KubeObject = {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: { name: metadata.name, namespace: metadata.namespace },
+    spec: Object.fromEntries(
+      READ_SPEC[type.kind].filter((k) => k in spec).map((k) => [k, spec[k]]),
+    ),
+  };
+  return slim;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+/**
+ * Text safe for a terminal or a CI log: control characters (ESC, CR, LF, C1, line separators,
+ * bidirectional overrides) are written as escapes, so no name or message can move the cursor,
+ * forge a line or start a workflow command.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => {
+      const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+      return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    },
+  );
+}
+
 export function formatText(r: Result): string {
-  return `[${r.level}] ${r.rule} (${r.kind} ${r.namespace}/${r.name}): ${r.message}`;
+  return printable(`[${r.level}] ${r.rule} (${r.kind} ${r.namespace}/${r.name}): ${r.message}`);
+}
+
+/** GitHub's workflow-command escaping: data, and (with `property`) a property value. */
+function ghEscape(text: string, property = false): string {
+  let s = printable(text).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  if (property) s = s.replace(/:/g, "%3A").replace(/,/g, "%2C");
+  return s;
+}
+
+/** A path relative to the working directory, with forward slashes (GitHub and SARIF want it). */
+function repoPath(file: string): string {
+  const rel = path.relative(process.cwd(), path.resolve(file));
+  return (rel.startsWith("..") ? path.resolve(file) : rel).split(path.sep).join("/");
+}
+
+export function formatGithub(r: Result): string {
+  const where =
+    r.file !== undefined && r.file !== "stdin"
+      ? `file=${ghEscape(repoPath(r.file), true)},line=${r.line ?? 1},`
+      : "";
+  const title = ghEscape(`${r.rule} (${r.kind} ${r.namespace}/${r.name})`, true);
+  const command = r.level === "mandatory" ? "error" : "warning";
+  return `::${command} ${where}title=${title}::${ghEscape(r.message)}`;
+}
+
+export function formatSarif(results: Result[]): string {
+  const ruleIndex = new Map<string, number>(RULES.map((r, i) => [r.name, i]));
+  const sarif = {
+    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "stateful-policy",
+            informationUri: "https://www.pulumi.com/docs/using-pulumi/crossguard/",
+            rules: RULES.map((r) => ({
+              id: r.name,
+              name: r.name,
+              shortDescription: { text: r.name },
+              fullDescription: { text: r.description },
+              defaultConfiguration: { level: r.level === "mandatory" ? "error" : "warning" },
+            })),
+          },
+        },
+        results: results.map((r) => ({
+          ruleId: r.rule,
+          ruleIndex: ruleIndex.get(r.rule),
+          level: r.level === "mandatory" ? "error" : "warning",
+          message: { text: `${r.kind} ${r.namespace}/${r.name}: ${r.message}` },
+          locations:
+            r.file !== undefined && r.file !== "stdin"
+              ? [
+                  {
+                    physicalLocation: {
+                      artifactLocation: { uri: repoPath(r.file), uriBaseId: "%SRCROOT%" },
+                      region: { startLine: r.line ?? 1 },
+                    },
+                  },
+                ]
+              : [],
+        })),
+      },
+    ],
+  };
+  return JSON.stringify(sarif, null, 2);
+}
+
+function namedFiles(files: string[]): string {
+  const names = files.map((f) => printable(displayName(f)));
+  return names.length <= 3 ? names.join(", ") : `the ${names.length} files given`;
 }
 
 /** Runs the CLI; resolves to the exit status. */
@@ -131,23 +292,51 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     io.stdout(`${USAGE}\n`);
     return 0;
   }
+  const format: Format = opts.format ?? (io.env.GITHUB_ACTIONS === "true" ? "github" : "text");
   let results: Result[];
   let statefulSets: number;
   try {
-    const config = loadConfig(io, opts.config);
+    const config = await loadConfig(io, opts.config);
+    const { ManifestError, readManifests } = await import("./manifests");
     const objects: KubeObject[] = [];
+    const locations = new Map<KubeObject, { file: string; line: number }>();
+    let found = 0;
+    const keep = (o: ManifestObject) => {
+      found++;
+      const obj = kept(o.object);
+      if (!obj) return;
+      objects.push(obj);
+      locations.set(obj, { file: o.file, line: o.line });
+    };
     for (const file of opts.files) {
-      objects.push(...parseManifests(read(io, file), file === "-" ? "stdin" : file));
+      const name = displayName(file);
+      try {
+        await readManifests(name, io.open(file), keep);
+      } catch (e) {
+        if (e instanceof ManifestError) throw new InputError(printable(e.message));
+        if ((e as NodeJS.ErrnoException).code !== undefined) throw readError(file, e);
+        throw e;
+      }
     }
-    statefulSets = objects.filter((o) => o.kind === "StatefulSet").length;
-    results = analyzeObjects(objects, RULES, config);
+    if (found === 0 && !opts.allowEmpty) {
+      throw new InputError(
+        `no Kubernetes object found in ${namedFiles(opts.files)}: nothing was checked; if a command piped into this one failed, run the pipeline with \`set -o pipefail\`; pass --allow-empty if empty input is expected`,
+      );
+    }
+    statefulSets = objects.filter((o) => isStatefulSet(o) || isMistypedStatefulSet(o)).length;
+    const { analyzeObjects } = await import("./runner");
+    results = analyzeObjects(objects, RULES, config, { source: "manifests", locations });
   } catch (e) {
-    if (!(e instanceof ManifestError)) throw e;
+    if (!(e instanceof InputError)) throw e;
     io.stderr(`stateful-policy: ${e.message}\n`);
     return 2;
   }
-  if (opts.format === "json") {
+  if (format === "json") {
     io.stdout(`${JSON.stringify(results, null, 2)}\n`);
+  } else if (format === "sarif") {
+    io.stdout(`${formatSarif(results)}\n`);
+  } else if (format === "github") {
+    for (const r of results) io.stdout(`${formatGithub(r)}\n`);
   } else {
     for (const r of results) io.stdout(`${formatText(r)}\n`);
   }

@@ -48,11 +48,16 @@ export interface CommonRuleConfig {
   exempt?: ConfigExemption[];
 }
 
+/** Where the StatefulSet comes from: a Pulumi stack (the pack) or manifest files (the CLI). */
+export type ObjectSource = "pulumi" | "manifests";
+
 export interface RuleContext<C> {
   /** The rule's config properties (never the enforcement level). Malformed values are ignored. */
   config: C & CommonRuleConfig;
   /** Every object of the stack or the manifest files, indexed once per analysis. */
   stack: StackIndex;
+  /** `pulumi`: the object is a Pulumi resource (its replacement is Pulumi's to make). */
+  source: ObjectSource;
 }
 
 export interface Rule<C = Record<string, unknown>> {
@@ -66,6 +71,11 @@ export interface Rule<C = Record<string, unknown>> {
   scope: "resource" | "stack";
   /** The rule's own config properties (the shared `exempt` list is added by the pack). */
   config: Record<string, JsonSchema>;
+  /**
+   * Also runs on `kind: StatefulSet` objects of the core group (`apiVersion: v1`, a typo the API
+   * server refuses), which no other rule sees.
+   */
+  wrongGroup?: boolean;
   /** Inspects one StatefulSet. May throw UnknownValueError; must not throw anything else. */
   check(statefulSet: KubeObject, ctx: RuleContext<C>): Finding[];
 }

@@ -3,9 +3,15 @@
 // Pure: no Pulumi import.
 import type { ResolvedPolicyConfig } from "./config";
 import { Field, isRecord } from "./kube/fields";
-import { KubeObject, kindOf, refOf } from "./kube/objects";
+import {
+  isMistypedStatefulSet,
+  isStatefulSet as isAppsStatefulSet,
+  KubeObject,
+  refOf,
+} from "./kube/objects";
 import { StackIndex } from "./kube/stackIndex";
-import { AnyRule, Finding, guarded, note } from "./rule";
+import { AnyRule, Finding, guarded, note, ObjectSource } from "./rule";
+import { UnknownValueError } from "./kube/unknown";
 
 /** `policies.stateful.dev/exempt: "<rule>[,<rule>...]"` on a StatefulSet exempts it from those rules. */
 export const EXEMPT_ANNOTATION = "policies.stateful.dev/exempt";
@@ -20,6 +26,9 @@ export interface Result {
   namespace: string;
   name: string;
   message: string;
+  /** The manifest file and line of the object (CLI only). */
+  file?: string;
+  line?: number;
 }
 
 interface Exemption {
@@ -29,21 +38,34 @@ interface Exemption {
   fix: string;
 }
 
-function annotationExemption(rule: string, sts: KubeObject, out: Finding[]): Exemption | undefined {
-  let exemption: Exemption | undefined;
+function annotationExemption(
+  rule: string,
+  sts: KubeObject,
+  out: Finding[],
+): Exemption | "unknown" | undefined {
+  let exemption: Exemption | "unknown" | undefined;
   guarded(out, () => {
     const annotations = Field.root(sts).at("metadata").at("annotations");
     const list = annotations.at(EXEMPT_ANNOTATION).str();
     if (list === undefined) return;
     const rules = list.split(",").map((r) => r.trim());
     if (!rules.includes(rule)) return;
-    const reason = annotations.at(EXEMPT_REASON_ANNOTATION).str()?.trim();
+    let reason: string | undefined;
+    try {
+      reason = annotations.at(EXEMPT_REASON_ANNOTATION).str()?.trim();
+    } catch (e) {
+      if (!(e instanceof UnknownValueError)) throw e;
+      exemption = "unknown";
+      throw e;
+    }
     exemption = {
       source: `annotation ${EXEMPT_ANNOTATION}`,
       reason: reason || undefined,
       fix: `set the annotation ${EXEMPT_REASON_ANNOTATION}`,
     };
   });
+  // An exempt list that is unknown may name this rule: it cannot be ruled out.
+  if (exemption === undefined && out.length > 0) return "unknown";
   return exemption;
 }
 
@@ -109,11 +131,12 @@ export function evaluateRule(
   sts: KubeObject,
   config: Record<string, unknown>,
   stack: StackIndex = StackIndex.EMPTY,
+  source: ObjectSource = "pulumi",
 ): Finding[] {
   const findings: Finding[] = [];
   try {
     guarded(findings, () => {
-      findings.push(...rule.check(sts, { config: config as never, stack }));
+      findings.push(...rule.check(sts, { config: config as never, stack, source }));
     });
   } catch (e) {
     findings.push(note(ruleErrorMessage(rule.name, e)));
@@ -121,6 +144,19 @@ export function evaluateRule(
   const extra: Finding[] = [];
   const exemption =
     annotationExemption(rule.name, sts, extra) ?? configExemption(config, refOf(sts));
+  if (exemption === "unknown") {
+    // The exemption may apply once the annotation is known: nothing it may cover is mandatory.
+    return [
+      ...findings.map((f) =>
+        f.type === "violation"
+          ? note(
+              `may be exempt by annotation ${EXEMPT_ANNOTATION}, which is unknown during preview: ${f.message}`,
+            )
+          : f,
+      ),
+      ...extra,
+    ];
+  }
   if (!exemption) return [...findings, ...extra];
   if (!exemption.reason) {
     return [
@@ -151,31 +187,44 @@ export function levelOf(
   return level === "advisory" ? "advisory" : "mandatory";
 }
 
+/** An apps StatefulSet (any version): what every rule checks. */
 export function isStatefulSet(obj: KubeObject): boolean {
-  return kindOf(obj) === "StatefulSet";
+  return isAppsStatefulSet(obj);
 }
+
+/** True if `rule` runs on `obj`: apps StatefulSets, and core-group ones for `wrongGroup` rules. */
+export function ruleApplies(rule: AnyRule, obj: KubeObject): boolean {
+  return isAppsStatefulSet(obj) || (rule.wrongGroup === true && isMistypedStatefulSet(obj));
+}
+
+/** Where an object was read from, for results that point at it. */
+export type Locations = ReadonlyMap<KubeObject, { file: string; line: number }>;
 
 /** Every rule over every StatefulSet of `objects`, with `objects` as the stack. */
 export function analyzeObjects(
   objects: readonly KubeObject[],
   rules: readonly AnyRule[],
   config: Record<string, ResolvedPolicyConfig>,
+  opts: { source?: ObjectSource; locations?: Locations } = {},
 ): Result[] {
   const stack = new StackIndex(objects);
   const results: Result[] = [];
   for (const obj of objects) {
-    if (!isStatefulSet(obj)) continue;
+    if (!isAppsStatefulSet(obj) && !isMistypedStatefulSet(obj)) continue;
     const ref = refOf(obj);
+    const at = opts.locations?.get(obj);
     for (const rule of rules) {
+      if (!ruleApplies(rule, obj)) continue;
       const c = config[rule.name] ?? { enforcementLevel: rule.level, properties: {} };
       if (c.enforcementLevel === "disabled") continue;
       const configured = c.enforcementLevel;
-      for (const finding of evaluateRule(rule, obj, c.properties, stack)) {
+      for (const finding of evaluateRule(rule, obj, c.properties, stack, opts.source)) {
         results.push({
           rule: rule.name,
           level: levelOf(finding, configured),
           ...ref,
           message: finding.message,
+          ...(at ? { file: at.file, line: at.line } : {}),
         });
       }
     }

@@ -23,6 +23,47 @@ export function kindOf(obj: KubeObject): string {
   return typeof obj.kind === "string" ? obj.kind : "";
 }
 
+/** `apiVersion`, or "" if it is not a string. */
+export function apiVersionOf(obj: KubeObject): string {
+  return typeof obj.apiVersion === "string" ? obj.apiVersion : "";
+}
+
+/** The API group: `apps` for `apps/v1`, "" (core) for `v1`. */
+export function groupOf(obj: KubeObject): string {
+  const v = apiVersionOf(obj);
+  const slash = v.indexOf("/");
+  return slash < 0 ? "" : v.slice(0, slash);
+}
+
+/** The API version without its group: `v1` for `apps/v1`. */
+export function versionOf(obj: KubeObject): string {
+  const v = apiVersionOf(obj);
+  return v.slice(v.indexOf("/") + 1);
+}
+
+/** True if the object is of this group and kind (any version): identity is never kind alone. */
+export function isKind(obj: KubeObject, group: string, kind: string): boolean {
+  return kindOf(obj) === kind && groupOf(obj) === group;
+}
+
+/** The kinds the pack reads, by group. Others (Calico, Knative, OpenKruise...) are not these. */
+export const KINDS = {
+  StatefulSet: { group: "apps", kind: "StatefulSet" },
+  Service: { group: "", kind: "Service" },
+  PodDisruptionBudget: { group: "policy", kind: "PodDisruptionBudget" },
+  NetworkPolicy: { group: "networking.k8s.io", kind: "NetworkPolicy" },
+} as const;
+
+/** An apps StatefulSet, of any version: what the rules check. */
+export function isStatefulSet(obj: KubeObject): boolean {
+  return isKind(obj, "apps", "StatefulSet");
+}
+
+/** `kind: StatefulSet` in the core group (`apiVersion: v1`): a typo the API server refuses. */
+export function isMistypedStatefulSet(obj: KubeObject): boolean {
+  return isKind(obj, "", "StatefulSet");
+}
+
 function metadataString(obj: KubeObject, key: string): string | undefined | null {
   const metadata = obj.metadata;
   if (isUnknown(metadata)) return null;
@@ -42,6 +83,11 @@ export function namespaceOf(obj: KubeObject): string | undefined {
 /** The name, or undefined if it is unset or unknown. */
 export function nameOf(obj: KubeObject): string | undefined {
   return metadataString(obj, "name") ?? undefined;
+}
+
+/** True if `metadata.name` (or `metadata` itself) is unknown during preview. */
+export function nameIsUnknown(obj: KubeObject): boolean {
+  return metadataString(obj, "name") === null;
 }
 
 export function refOf(obj: KubeObject, fallbackName = UNKNOWN_PLACEHOLDER): ObjectRef {

@@ -4,8 +4,16 @@
 // `key=value` pair in its namespace, so a lookup costs the pod's label count plus the few
 // candidates that share that pair.
 import { Field } from "./fields";
-import { KubeObject, kindOf, namespaceOf, nameOf } from "./objects";
-import { LabelSelector, mapSelector, readSelector, selects } from "./selectors";
+import {
+  isKind,
+  KINDS,
+  KubeObject,
+  nameIsUnknown,
+  namespaceOf,
+  nameOf,
+  versionOf,
+} from "./objects";
+import { isEmptySelector, LabelSelector, mapSelector, readSelector, selects } from "./selectors";
 import { UnknownValueError } from "./unknown";
 
 /** A lookup result: `uncertain` says an unknown value might have changed the answer. */
@@ -122,13 +130,17 @@ function tryRead<T>(read: () => T): T | "unknown" {
 /** Services by namespace and name. */
 class ServiceIndex {
   private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  /** Namespaces with a Service whose name is unknown during preview. */
   private readonly unnamed = new Set<string>();
   private readonly unknownNamespaceNames = new Set<string>();
   private unknownNamespaceUnnamed = false;
+  private readonly namespacesByName = new Map<string, string[]>();
 
   add(obj: KubeObject): void {
     const ns = namespaceOf(obj);
     const name = nameOf(obj);
+    // A Service without a name (only generateName) gets a random one: nothing can name it.
+    if (name === undefined && !nameIsUnknown(obj)) return;
     if (ns === undefined) {
       if (name === undefined) this.unknownNamespaceUnnamed = true;
       else this.unknownNamespaceNames.add(name);
@@ -138,6 +150,9 @@ class ServiceIndex {
       this.unnamed.add(ns);
       return;
     }
+    const where = this.namespacesByName.get(name);
+    if (where) where.push(ns);
+    else this.namespacesByName.set(name, [ns]);
     let names = this.byNamespace.get(ns);
     if (!names) {
       names = new Map();
@@ -155,6 +170,11 @@ class ServiceIndex {
       this.unknownNamespaceNames.has(name);
     return { uncertain };
   }
+
+  /** The namespaces that have a Service of this name, sorted. */
+  namespacesOf(name: string): string[] {
+    return [...new Set(this.namespacesByName.get(name) ?? [])].sort();
+  }
 }
 
 /** The objects of one analysis; each index is built on first use, once. */
@@ -167,27 +187,40 @@ export class StackIndex {
 
   static readonly EMPTY = new StackIndex([]);
 
-  private ofKind(kind: string): KubeObject[] {
-    return this.objects.filter((o) => kindOf(o) === kind);
+  private ofKind(type: { group: string; kind: string }): KubeObject[] {
+    return this.objects.filter((o) => isKind(o, type.group, type.kind));
   }
 
-  /** The Service `name` in `namespace`. */
-  service(namespace: string, name: string): { service?: KubeObject; uncertain: boolean } {
+  private serviceIndex(): ServiceIndex {
     if (!this.services) {
       this.services = new ServiceIndex();
-      for (const s of this.ofKind("Service")) this.services.add(s);
+      for (const s of this.ofKind(KINDS.Service)) this.services.add(s);
     }
-    return this.services.get(namespace, name);
+    return this.services;
+  }
+
+  /** The core Service `name` in `namespace`. */
+  service(namespace: string, name: string): { service?: KubeObject; uncertain: boolean } {
+    return this.serviceIndex().get(namespace, name);
+  }
+
+  /** The namespaces that have a core Service named `name`. */
+  serviceNamespaces(name: string): string[] {
+    return this.serviceIndex().namespacesOf(name);
   }
 
   /** PodDisruptionBudgets whose selector selects pods with these labels (policy/v1 semantics). */
   disruptionBudgets(namespace: string, labels: Record<string, string>): Lookup<KubeObject> {
     if (!this.budgets) {
       const index = new SelectorIndex<KubeObject>();
-      for (const pdb of this.ofKind("PodDisruptionBudget")) {
+      for (const pdb of this.ofKind(KINDS.PodDisruptionBudget)) {
         const selector = tryRead(() => readSelector(Field.root(pdb).at("spec").at("selector")));
-        // A budget without a selector selects no pod; an empty selector selects every pod.
+        // A budget without a selector selects no pod; an empty selector selects every pod in
+        // policy/v1, and none in policy/v1beta1.
         if (selector === undefined) continue;
+        if (selector !== "unknown" && isEmptySelector(selector) && versionOf(pdb) === "v1beta1") {
+          continue;
+        }
         index.add(namespaceOf(pdb), selector, pdb);
       }
       this.budgets = index;
@@ -199,7 +232,7 @@ export class StackIndex {
   networkPolicies(namespace: string, labels: Record<string, string>): Lookup<KubeObject> {
     if (!this.netpols) {
       const index = new SelectorIndex<KubeObject>();
-      for (const np of this.ofKind("NetworkPolicy")) {
+      for (const np of this.ofKind(KINDS.NetworkPolicy)) {
         const selector = tryRead(() => readSelector(Field.root(np).at("spec").at("podSelector")));
         index.add(namespaceOf(np), selector ?? mapSelector({}), np);
       }

@@ -58,15 +58,22 @@ export const headlessService = {
     const { service, uncertain } = ctx.stack.service(namespace, serviceName);
     if (!service) {
       if (uncertain) throw new UnknownValueError(`Service "${serviceName}"`);
+      const elsewhere = ctx.stack.serviceNamespaces(serviceName);
+      const where =
+        elsewhere.length === 0
+          ? ""
+          : ` (a Service "${serviceName}" is in namespace ${elsewhere.map((n) => `"${n}"`).join(", ")}; a StatefulSet's Service must be in its own namespace)`;
       return [
         violation(
-          `spec.serviceName names Service "${serviceName}", which is not in namespace "${namespace}": create it as a headless Service (clusterIP: None) selecting the pods, or list it under externalServices in the policy config if it is managed elsewhere`,
+          `spec.serviceName names Service "${serviceName}", which is not in namespace "${namespace}"${where}: create it as a headless Service (clusterIP: None) selecting the pods, or list it under externalServices in the policy config if it is managed elsewhere`,
         ),
       ];
     }
     const out: Finding[] = [];
     const svc = Field.root(service, `Service "${serviceName}" `);
-    const clusterIP = svc.at("spec").at("clusterIP").str();
+    // The API server fills clusterIP from clusterIPs[0] (and the reverse): either says headless.
+    const clusterIP =
+      svc.at("spec").at("clusterIP").str() ?? svc.at("spec").at("clusterIPs").items()[0]?.str();
     if (clusterIP !== "None") {
       out.push(
         violation(

@@ -1,16 +1,20 @@
 // The rule catalogue: every rule of the pack, in the order they are reported. Adding a rule is one
 // file in this folder and one entry in RULES; the rule names (RuleName) follow from the list.
 import type { AnyRule } from "../rule";
+import { apiVersion } from "./apiVersion";
 import { claimTemplatesMounted } from "./claimTemplatesMounted";
 import { headlessService } from "./headlessService";
 import { imagePinned } from "./imagePinned";
+import { livenessProbe } from "./livenessProbe";
 import { nameLength } from "./nameLength";
 import { networkPolicy } from "./networkPolicy";
 import { noSecretLiteralEnv } from "./noSecretLiteralEnv";
 import { podDisruptionBudget } from "./podDisruptionBudget";
 import { podSpread } from "./podSpread";
+import { probesDistinct } from "./probesDistinct";
 import { pvcRetentionPolicy } from "./pvcRetentionPolicy";
 import { readinessProbe } from "./readinessProbe";
+import { replaceKeepsClaims, replaceOrphansPods } from "./replacement";
 import { resources } from "./resources";
 import { securityContext } from "./securityContext";
 import { selectorMatchesLabels } from "./selectorMatchesLabels";
@@ -18,8 +22,10 @@ import { storageClass } from "./storageClass";
 import { updatePartition } from "./updatePartition";
 
 export const RULES = [
+  apiVersion,
   headlessService,
   readinessProbe,
+  probesDistinct,
   storageClass,
   pvcRetentionPolicy,
   selectorMatchesLabels,
@@ -33,6 +39,9 @@ export const RULES = [
   networkPolicy,
   noSecretLiteralEnv,
   podSpread,
+  livenessProbe,
+  replaceOrphansPods,
+  replaceKeepsClaims,
 ] as const satisfies readonly AnyRule[];
 
 /** The name of every rule of the pack, e.g. "statefulset-headless-service". */

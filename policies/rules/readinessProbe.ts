@@ -1,15 +1,19 @@
 // statefulset-readiness-probe: an ordered rollout waits for each pod to be ready before the next; a
-// missing probe makes "ready" meaningless and a probe that can never succeed stalls the rollout.
+// missing probe makes "ready" meaningless, and a probe that cannot pass (no handler, a port the
+// container does not declare) stalls the rollout. timeoutSeconds is not compared with periodSeconds:
+// the kubelet runs probes one after another, so a probe as slow as its period still succeeds.
 import { Field } from "../kube/fields";
 import { containersOf } from "../kube/objects";
 import { Finding, guarded, Rule, violation } from "../rule";
 
 /** Kubernetes defaults, applied by the API server to an unset or zero value. */
 export const PROBE_DEFAULTS = { timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 };
+export type ProbeSetting = keyof typeof PROBE_DEFAULTS;
 
-const HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"];
+/** The fields of a probe that say how it checks. */
+export const HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"];
 
-function setting(probe: Field, key: keyof typeof PROBE_DEFAULTS): { value: number; text: string } {
+export function setting(probe: Field, key: ProbeSetting): { value: number; text: string } {
   const n = probe.at(key).num();
   if (n === undefined || n === 0) {
     return { value: PROBE_DEFAULTS[key], text: `${PROBE_DEFAULTS[key]} by default` };
@@ -20,7 +24,7 @@ function setting(probe: Field, key: keyof typeof PROBE_DEFAULTS): { value: numbe
 export const readinessProbe = {
   name: "statefulset-readiness-probe" as const,
   description:
-    "Every container of a StatefulSet's pod template needs a readinessProbe with a handler, timeoutSeconds below periodSeconds, a failureThreshold of at least 1 and named ports the container declares: a probe that can never succeed stalls an ordered rollout.",
+    "Every container of a StatefulSet's pod template needs a readinessProbe with a handler, a failureThreshold of at least 1 and named ports the container declares: a probe that cannot pass stalls an ordered rollout.",
   level: "mandatory",
   scope: "resource",
   config: {},
@@ -42,15 +46,6 @@ export const readinessProbe = {
           out.push(
             violation(
               `${c.label} readinessProbe has no handler: set one of httpGet, tcpSocket, exec or grpc`,
-            ),
-          );
-        }
-        const timeout = setting(probe, "timeoutSeconds");
-        const period = setting(probe, "periodSeconds");
-        if (timeout.value >= period.value) {
-          out.push(
-            violation(
-              `${c.label} readinessProbe.timeoutSeconds (${timeout.text}) is not below periodSeconds (${period.text}): lower timeoutSeconds or raise periodSeconds`,
             ),
           );
         }

@@ -1,7 +1,11 @@
 // statefulset-storage-class: a claim without a storageClassName gets whatever the cluster's default
-// class is (or none), which differs between clusters and can change under a running database.
+// class is (or none), which differs between clusters and can change under a running database; an
+// empty class turns dynamic provisioning off; the deprecated annotation hides the class.
 import { Field, quoteList } from "../kube/fields";
 import { Finding, guarded, Rule, violation } from "../rule";
+
+/** The class annotation that predates spec.storageClassName; Kubernetes still reads it first. */
+export const BETA_ANNOTATION = "volume.beta.kubernetes.io/storage-class";
 
 export interface StorageClassConfig {
   /** If set and non-empty, the only classes claims may use. */
@@ -30,11 +34,27 @@ export const storageClass = {
       guarded(out, () => {
         const name = template.at("metadata").at("name").str();
         const label = name ? `${template.path} (${JSON.stringify(name)})` : template.path;
-        const cls = template.at("spec").at("storageClassName").str();
-        if (!cls) {
+        const spec = template.at("spec").at("storageClassName").str();
+        const annotated = template.at("metadata").at("annotations").at(BETA_ANNOTATION).str();
+        // Kubernetes reads the deprecated annotation first (GetPersistentVolumeClaimClass).
+        const cls = annotated ?? spec;
+        if (annotated !== undefined && annotated !== spec) {
+          out.push(
+            violation(
+              `${label} names its class ${JSON.stringify(annotated)} in the deprecated annotation ${BETA_ANNOTATION}, which Kubernetes reads before spec.storageClassName: set spec.storageClassName: ${JSON.stringify(annotated)} and remove the annotation`,
+            ),
+          );
+        }
+        if (cls === undefined) {
           out.push(
             violation(
               `${label} has no spec.storageClassName: name a StorageClass explicitly; an unset class falls back to the cluster's default, which differs between clusters`,
+            ),
+          );
+        } else if (cls === "") {
+          out.push(
+            violation(
+              `${label} spec.storageClassName is "", which turns dynamic provisioning off: each claim waits for a pre-created PersistentVolume without a class; name a StorageClass that provisions volumes`,
             ),
           );
         } else if (allowed.length > 0 && !allowed.includes(cls)) {

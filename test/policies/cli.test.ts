@@ -2,27 +2,8 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { CliIO, main } from "../../policies/cli";
 import { BUILT_CLI, requireBuiltPack } from "./builtPack";
-
-const DIR = path.join(__dirname, "../fixtures/manifests");
-const f = (name: string) => path.join(DIR, name);
-
-async function run(
-  args: string[],
-  stdin = "",
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    readFile: (p) => fs.readFileSync(p, "utf8"),
-    readStdin: () => stdin,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+import { MANIFESTS as DIR, fixture as f, runCli as run } from "./cliRun";
 
 const MISSING_SERVICE = [
   '[mandatory] statefulset-headless-service (StatefulSet default/postgres): spec.serviceName names Service "postgres", which is not in namespace "default": create it as a headless Service (clusterIP: None) selecting the pods, or list it under externalServices in the policy config if it is managed elsewhere',
@@ -63,6 +44,8 @@ describe("stateful-policy check", () => {
       name: "postgres",
       message:
         'spec.serviceName names Service "postgres", which is not in namespace "default": create it as a headless Service (clusterIP: None) selecting the pods, or list it under externalServices in the policy config if it is managed elsewhere',
+      file: f("missing-service.yaml"),
+      line: 2,
     });
     assert.strictEqual(results.length, 2);
     const valid = await run(["check", "--format=json", f("valid.yaml")]);
@@ -111,7 +94,7 @@ describe("stateful-policy check", () => {
     );
     const invalid = await run(["check", f("invalid-yaml.txt")]);
     assert.strictEqual(invalid.code, 2);
-    assert.match(invalid.stderr, /invalid-yaml\.txt:6:1: invalid YAML: /);
+    assert.match(invalid.stderr, /invalid-yaml\.txt:5:20: invalid YAML: /);
     const config = await run(["check", "--config", f("invalid-config.json"), f("valid.yaml")]);
     assert.strictEqual(config.code, 2);
     assert.strictEqual(

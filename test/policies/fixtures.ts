@@ -17,7 +17,11 @@ export function statefulSet(): KubeObject {
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: { name: "redis", namespace: NS },
+    metadata: {
+      name: "redis",
+      namespace: NS,
+      annotations: { "pulumi.com/deletionPropagationPolicy": "orphan" },
+    },
     spec: {
       serviceName: "redis",
       replicas: 3,
@@ -74,6 +78,11 @@ export function statefulSet(): KubeObject {
                 periodSeconds: 5,
                 timeoutSeconds: 2,
                 failureThreshold: 3,
+              },
+              livenessProbe: {
+                tcpSocket: { port: "redis" },
+                periodSeconds: 10,
+                failureThreshold: 6,
               },
               resources: {
                 requests: { cpu: "100m", memory: "128Mi" },

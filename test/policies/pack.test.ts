@@ -208,6 +208,7 @@ describe("the policy pack over the analyzer protocol", function () {
   it("reports exemptions as advisory notes naming the reason", async () => {
     let sts = stsWith(["spec", "template", "spec", "affinity"], undefined);
     sts = withField(sts, ["metadata", "annotations"], {
+      "pulumi.com/deletionPropagationPolicy": "orphan",
       [EXEMPT_ANNOTATION]: "statefulset-pod-spread",
       [EXEMPT_REASON_ANNOTATION]: "single-node dev cluster",
     });

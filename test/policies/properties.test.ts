@@ -71,7 +71,7 @@ describe("rules on arbitrary input", () => {
           const stack = new StackIndex([sts, ...others, ...stackObjects()]);
           for (const rule of RULES) {
             try {
-              assertFindings(rule.check(sts, { config: {} as never, stack }));
+              assertFindings(rule.check(sts, { config: {} as never, stack, source: "pulumi" }));
             } catch (e) {
               if (!(e instanceof UnknownValueError)) throw e;
             }

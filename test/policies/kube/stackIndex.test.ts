@@ -81,6 +81,34 @@ describe("the stack index", () => {
     );
   });
 
+  it("reads an empty selector as every pod in policy/v1, and as none in policy/v1beta1", () => {
+    const labels = { "app.kubernetes.io/instance": "redis" };
+    const empty = withField(stackObjects()[2], ["spec", "selector"], {});
+    assert.strictEqual(
+      new StackIndex([empty]).disruptionBudgets("cache", labels).matches.length,
+      1,
+    );
+    const beta = withField(empty, ["apiVersion"], "policy/v1beta1");
+    assert.strictEqual(new StackIndex([beta]).disruptionBudgets("cache", labels).matches.length, 0);
+  });
+
+  it("indexes objects by group and kind, never by kind alone", () => {
+    const labels = { "app.kubernetes.io/instance": "redis" };
+    const [svc, , pdb, np] = stackObjects();
+    const calico = withField(withField(np, ["apiVersion"], "projectcalico.org/v3"), ["spec"], {
+      selector: "all()",
+    });
+    const other = [
+      calico,
+      withField(pdb, ["apiVersion"], "example.com/v1"),
+      withField(svc, ["apiVersion"], "serving.knative.dev/v1"),
+    ];
+    const index = new StackIndex(other);
+    assert.deepStrictEqual(index.networkPolicies("cache", labels).matches, []);
+    assert.deepStrictEqual(index.disruptionBudgets("cache", labels).matches, []);
+    assert.deepStrictEqual(index.service("cache", "redis"), { uncertain: false });
+  });
+
   it("analyzes 1000 workloads in one namespace without pairwise scanning", () => {
     const objects = Array.from({ length: 1000 }, (_, i) => workload(i)).flat();
     const start = process.hrtime.bigint();

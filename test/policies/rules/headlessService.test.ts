@@ -29,8 +29,32 @@ describe(RULE, () => {
     const sts = statefulSet();
     const elsewhere = withField(service(), ["metadata", "namespace"], "other");
     assert.deepStrictEqual(violations(RULE, sts, { objects: [elsewhere, sts] }), [
+      'spec.serviceName names Service "redis", which is not in namespace "cache" (a Service "redis" is in namespace "other"; a StatefulSet\'s Service must be in its own namespace): create it as a headless Service (clusterIP: None) selecting the pods, or list it under externalServices in the policy config if it is managed elsewhere',
+    ]);
+  });
+
+  it("takes spec.clusterIPs: [None] without clusterIP as headless", () => {
+    const sts = statefulSet();
+    const svc = withField(service(), ["spec", "clusterIP"], undefined);
+    const ips = withField(svc, ["spec", "clusterIPs"], ["None"]);
+    assert.deepStrictEqual(violations(RULE, sts, { objects: [ips, sts] }), []);
+  });
+
+  it("does not take a Service without a name (generateName) for an unknown one", () => {
+    const sts = statefulSet();
+    const generated = withField(service(), ["metadata", "name"], undefined);
+    const svc = withField(generated, ["metadata", "generateName"], "redis-");
+    assert.deepStrictEqual(notes(RULE, sts, { objects: [svc, sts] }), []);
+    assert.deepStrictEqual(violations(RULE, sts, { objects: [svc, sts] }), [
       'spec.serviceName names Service "redis", which is not in namespace "cache": create it as a headless Service (clusterIP: None) selecting the pods, or list it under externalServices in the policy config if it is managed elsewhere',
     ]);
+  });
+
+  it("takes only core Services, never another group's Service kind", () => {
+    const sts = statefulSet();
+    const knative = withField(service(), ["apiVersion"], "serving.knative.dev/v1");
+    assert.deepStrictEqual(violations(RULE, sts, { objects: [service(), knative, sts] }), []);
+    assert.strictEqual(violations(RULE, sts, { objects: [knative, sts] }).length, 1);
   });
 
   it("treats a missing namespace as default", () => {
