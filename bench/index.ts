@@ -2,6 +2,7 @@
 //   program   time from process start to the last resource registered, per workload count
 //   pack      time from spawn to the port line, ours against an empty pack built the same way
 //   analysis  Analyze over every resource plus AnalyzeStack, ours against the empty pack
+//   cli       stateful-policy check: start-up against Node, per StatefulSet, 50 MB (bench/cli.ts)
 // BENCH_SIZES=10,100 limits the workload counts (default 10,100,1000).
 import { spawn, spawnSync } from "child_process";
 import * as os from "os";
@@ -9,6 +10,7 @@ import * as path from "path";
 import { PackResource, startPack } from "../harness/analyzerClient";
 import { analyzeAll, policyConfigOf, toPackResource } from "../harness/gate";
 import { runProgram } from "../harness/program";
+import { cliBench } from "./cli";
 import { POLICY_PACK_DIR, ROOT } from "../harness/stacks";
 import { generatedConfig } from "./workloads";
 
@@ -177,6 +179,7 @@ async function main() {
     program: programBench(),
     pack: await packBench(),
     analysis: await analysisBench(),
+    cli: cliBench(),
   };
   process.stdout.write(JSON.stringify(result, null, 2) + "\n");
 }
