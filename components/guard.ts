@@ -19,6 +19,11 @@ export interface GuardState {
   fixed: Record<string, { value: string; instead: string }>;
   /** When set, replicas must not decrease: what to do instead. */
   scaleDown?: string;
+  /**
+   * A staged rollout is under way (updatePartition above 0): `pulumi up` does not wait for the
+   * StatefulSet, so no claim can be expanded after it, and the size must not change.
+   */
+  partitioned?: boolean;
 }
 
 /** Why `news` cannot replace `olds` on a running workload; empty when it can. */
@@ -27,7 +32,13 @@ export function guardProblems(olds: GuardState, news: GuardState): string[] {
   const w = news.workload;
   const oldSize = parseBytes(olds.storage.size);
   const newSize = parseBytes(news.storage.size);
-  if (oldSize !== undefined && newSize !== undefined && newSize < oldSize) {
+  if (news.partitioned && oldSize !== newSize) {
+    problems.push(
+      `${w}: storage.size cannot change from ${olds.storage.size} to ${news.storage.size} while ` +
+        "updatePartition is above 0: `pulumi up` does not wait for a partitioned StatefulSet, so " +
+        "its claims could not be expanded after it; finish the staged rollout (updatePartition: 0) first",
+    );
+  } else if (oldSize !== undefined && newSize !== undefined && newSize < oldSize) {
     problems.push(
       `${w}: storage.size cannot shrink from ${olds.storage.size} to ${news.storage.size}: ` +
         "Kubernetes never shrinks a claim; keep the size, or move the data to a new workload",

@@ -389,6 +389,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
         replicas: args.replicas,
         fixed: args.fixedAfterStart ?? {},
         ...(args.scaleDownRefusal ? { scaleDown: args.scaleDownRefusal } : {}),
+        ...(partition > 0 ? { partitioned: true } : {}),
       },
       { parent: this },
     );
@@ -594,9 +595,10 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       child,
     );
 
-    if (args.expandClaims ?? d.expandClaims) {
-      // The claims exist once the StatefulSet is ready (`pulumi up` waits for that). A patch that
-      // leaves the program (scale-down) leaves its claim as it is.
+    if ((args.expandClaims ?? d.expandClaims) && partition === 0) {
+      // The claims exist once the StatefulSet is ready (`pulumi up` waits for that, except during
+      // a staged rollout, when the guard refuses a new size). A patch that leaves the program
+      // (scale-down, a staged rollout) leaves its claim as it is.
       for (let i = 0; i < args.replicas; i++) {
         this.claimPatches.push(
           new k8s.core.v1.PersistentVolumeClaimPatch(

@@ -65,6 +65,12 @@ describe("WorkloadGuard", () => {
         "data/db: PostgreSQL major version cannot change from 17 to 18: see the upgrade procedure",
       ],
       [
+        "a new size during a staged rollout",
+        state(),
+        state({ storage: { ...state().storage, size: "20Gi" }, partitioned: true }),
+        "data/db: storage.size cannot change from 10Gi to 20Gi while updatePartition is above 0: `pulumi up` does not wait for a partitioned StatefulSet, so its claims could not be expanded after it; finish the staged rollout (updatePartition: 0) first",
+      ],
+      [
         "fewer replicas where scaling down is refused",
         state({ scaleDown: "decommission first" }),
         state({ replicas: 2, scaleDown: "decommission first" }),

@@ -356,6 +356,16 @@ describe("StatefulWorkload", () => {
       }
     });
 
+    it("patches no claim during a staged rollout, which pulumi up does not wait for", async () => {
+      const { resources } = await build({ updatePartition: 1 });
+      assert.deepEqual(
+        resources.filter((r) => r.type === CLAIM_PATCH),
+        [],
+      );
+      const guard = only(resources, GUARD).inputs as Obj;
+      assert.equal(guard.partitioned, true, "the guard refuses a resize until the rollout ends");
+    });
+
     it("patches no claim when told the objects are only rendered", async () => {
       const { resources } = await build({ expandClaims: false });
       assert.deepEqual(
