@@ -290,6 +290,34 @@ function defineStack(kube: Kube, stack: string): void {
       }
     });
 
+    it("adopts a namespace an earlier stack left behind, where a plain create fails (up after destroy)", async () => {
+      const [ns] = r.objects.filter((o) => o.kind === "Namespace");
+      const name = `${ns.metadata.name}-kept`;
+      // What `pulumi destroy` leaves (namespaces are retained on delete): the namespace, made
+      // earlier by another field manager, here with a weaker Pod Security level.
+      const left = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
+      await kube.request("POST", "/api/v1/namespaces", {
+        body: {
+          ...left,
+          metadata: { name, labels: { "pod-security.kubernetes.io/enforce": "baseline" } },
+        },
+      });
+      await markNamespace(kube, name, stack);
+      try {
+        const again = { ...ns, metadata: { ...ns.metadata, name } };
+        const create = await kube.request("POST", "/api/v1/namespaces", { body: again }).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        assert.ok(isApiError(create, 409), `a create of a kept namespace fails: ${String(create)}`);
+        assert.deepEqual(await applyAll(kube, [again], false), [], "server-side apply adopts it");
+        const live = await kube.get("v1", "Namespace", undefined, name);
+        assert.equal(live.metadata.labels?.["pod-security.kubernetes.io/enforce"], "restricted");
+      } finally {
+        await kube.delete(left);
+      }
+    });
+
     it("every object passes a server dry run with strict field validation, without warnings", async () => {
       const objects = r.objects.filter((o) => o.kind !== "Namespace");
       assert.deepEqual(await applyAll(kube, objects, true), []);
