@@ -4,15 +4,15 @@
 // 2: bad usage, unreadable input, no Kubernetes object at all, or invalid config.
 //
 // Start-up matters (one process per check in CI): nothing Pulumi is loaded here, and the YAML
-// parser is loaded only when there is YAML to read.
+// parser only when a document needs more than the fast reader (or the config file is YAML).
 import * as fs from "fs";
 import * as path from "path";
-import type { ResolvedPolicyConfig } from "./config";
+import { parsePolicyPackConfig, reconcileConfig, ResolvedPolicyConfig } from "./config";
 import { isRecord } from "./kube/fields";
-import { isKind, isMistypedStatefulSet, isStatefulSet, KINDS, KubeObject } from "./kube/objects";
-import type { ManifestObject } from "./manifests";
+import { isKind, isStatefulSetOrMistyped, KINDS, KubeObject } from "./kube/objects";
+import { ManifestError, ManifestObject, readManifests } from "./manifests";
 import { RULES } from "./rules";
-import type { Result } from "./runner";
+import { analyzeObjects, Result } from "./runner";
 
 export const USAGE = `usage: stateful-policy check [--format text|json|sarif|github] [--config FILE] [--allow-empty] FILE...
 
@@ -124,7 +124,6 @@ async function loadConfig(
   io: CliIO,
   file: string | undefined,
 ): Promise<Record<string, ResolvedPolicyConfig>> {
-  const { parsePolicyPackConfig, reconcileConfig } = await import("./config");
   let raw: unknown = undefined;
   const name = file === undefined ? "" : printable(displayName(file));
   if (file !== undefined) {
@@ -168,7 +167,7 @@ const READ_SPEC: Record<string, readonly string[]> = {
  * memory grows with the objects the rules need, not with the input.
  */
 function kept(obj: KubeObject): KubeObject | undefined {
-  if (isStatefulSet(obj) || isMistypedStatefulSet(obj)) return obj;
+  if (isStatefulSetOrMistyped(obj)) return obj;
   const type = Object.values(KINDS).find((k) => isKind(obj, k.group, k.kind));
   if (!type) return undefined;
   const metadata = isRecord(obj.metadata) ? obj.metadata : {};
@@ -297,7 +296,6 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   let statefulSets: number;
   try {
     const config = await loadConfig(io, opts.config);
-    const { ManifestError, readManifests } = await import("./manifests");
     const objects: KubeObject[] = [];
     const locations = new Map<KubeObject, { file: string; line: number }>();
     let found = 0;
@@ -323,8 +321,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         `no Kubernetes object found in ${namedFiles(opts.files)}: nothing was checked; if a command piped into this one failed, run the pipeline with \`set -o pipefail\`; pass --allow-empty if empty input is expected`,
       );
     }
-    statefulSets = objects.filter((o) => isStatefulSet(o) || isMistypedStatefulSet(o)).length;
-    const { analyzeObjects } = await import("./runner");
+    statefulSets = objects.filter(isStatefulSetOrMistyped).length;
     results = analyzeObjects(objects, RULES, config, { source: "manifests", locations });
   } catch (e) {
     if (!(e instanceof InputError)) throw e;

@@ -5,13 +5,13 @@ import type { ResolvedPolicyConfig } from "./config";
 import { Field, isRecord } from "./kube/fields";
 import {
   isMistypedStatefulSet,
-  isStatefulSet as isAppsStatefulSet,
+  isStatefulSet,
+  isStatefulSetOrMistyped,
   KubeObject,
   refOf,
 } from "./kube/objects";
 import { StackIndex } from "./kube/stackIndex";
 import { AnyRule, Finding, guarded, note, ObjectSource } from "./rule";
-import { UnknownValueError } from "./kube/unknown";
 
 /** `policies.stateful.dev/exempt: "<rule>[,<rule>...]"` on a StatefulSet exempts it from those rules. */
 export const EXEMPT_ANNOTATION = "policies.stateful.dev/exempt";
@@ -50,21 +50,14 @@ function annotationExemption(
     if (list === undefined) return;
     const rules = list.split(",").map((r) => r.trim());
     if (!rules.includes(rule)) return;
-    let reason: string | undefined;
-    try {
-      reason = annotations.at(EXEMPT_REASON_ANNOTATION).str()?.trim();
-    } catch (e) {
-      if (!(e instanceof UnknownValueError)) throw e;
-      exemption = "unknown";
-      throw e;
-    }
+    const reason = annotations.at(EXEMPT_REASON_ANNOTATION).str()?.trim();
     exemption = {
       source: `annotation ${EXEMPT_ANNOTATION}`,
       reason: reason || undefined,
       fix: `set the annotation ${EXEMPT_REASON_ANNOTATION}`,
     };
   });
-  // An exempt list that is unknown may name this rule: it cannot be ruled out.
+  // An exempt list, or the reason of an exemption, that is unknown: the exemption may apply.
   if (exemption === undefined && out.length > 0) return "unknown";
   return exemption;
 }
@@ -187,14 +180,9 @@ export function levelOf(
   return level === "advisory" ? "advisory" : "mandatory";
 }
 
-/** An apps StatefulSet (any version): what every rule checks. */
-export function isStatefulSet(obj: KubeObject): boolean {
-  return isAppsStatefulSet(obj);
-}
-
 /** True if `rule` runs on `obj`: apps StatefulSets, and core-group ones for `wrongGroup` rules. */
 export function ruleApplies(rule: AnyRule, obj: KubeObject): boolean {
-  return isAppsStatefulSet(obj) || (rule.wrongGroup === true && isMistypedStatefulSet(obj));
+  return isStatefulSet(obj) || (rule.wrongGroup === true && isMistypedStatefulSet(obj));
 }
 
 /** Where an object was read from, for results that point at it. */
@@ -210,7 +198,7 @@ export function analyzeObjects(
   const stack = new StackIndex(objects);
   const results: Result[] = [];
   for (const obj of objects) {
-    if (!isAppsStatefulSet(obj) && !isMistypedStatefulSet(obj)) continue;
+    if (!isStatefulSetOrMistyped(obj)) continue;
     const ref = refOf(obj);
     const at = opts.locations?.get(obj);
     for (const rule of rules) {

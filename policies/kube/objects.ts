@@ -64,6 +64,11 @@ export function isMistypedStatefulSet(obj: KubeObject): boolean {
   return isKind(obj, "", "StatefulSet");
 }
 
+/** An apps StatefulSet or a mistyped one: what the checker keeps, counts and runs rules on. */
+export function isStatefulSetOrMistyped(obj: KubeObject): boolean {
+  return isStatefulSet(obj) || isMistypedStatefulSet(obj);
+}
+
 function metadataString(obj: KubeObject, key: string): string | undefined | null {
   const metadata = obj.metadata;
   if (isUnknown(metadata)) return null;

@@ -1,21 +1,27 @@
 // statefulset-probes-distinct: a liveness probe that asks what the readiness probe asks, and gives
 // up no later, restarts every pod that is merely not ready (a replica catching up, a node under
 // load), which for a database turns a slow moment into a restart loop.
+import { Field } from "../kube/fields";
 import { containersOf } from "../kube/objects";
+import { HANDLERS, setting } from "../kube/probes";
 import { Finding, guarded, Rule, violation } from "../rule";
-import { HANDLERS, setting } from "./readinessProbe";
 
-/** A stable text of a value, keys sorted, for comparing handlers. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, (v as Record<string, unknown>)[k]]),
-        )
-      : v,
-  );
+/**
+ * A stable text of a value, keys sorted, for comparing handlers. Reading an unknown value at any
+ * depth throws UnknownValueError: two unknowns are not known to be equal.
+ */
+function canonical(field: Field): string {
+  const v = field.value();
+  if (Array.isArray(v)) return `[${field.items().map(canonical).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const entries = field
+      .entries()
+      .filter(([, f]) => f.value() !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, f]) => `${JSON.stringify(k)}:${canonical(f)}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
 }
 
 export const probesDistinct = {
@@ -34,7 +40,7 @@ export const probesDistinct = {
         if (!readiness.isSet() || !liveness.isSet()) return;
         const handler = HANDLERS.find((h) => liveness.at(h).isSet());
         if (handler === undefined || !readiness.at(handler).isSet()) return;
-        if (canonical(liveness.at(handler).value()) !== canonical(readiness.at(handler).value())) {
+        if (canonical(liveness.at(handler)) !== canonical(readiness.at(handler))) {
           return;
         }
         const window = (p: typeof liveness) =>

@@ -2,24 +2,9 @@
 // missing probe makes "ready" meaningless, and a probe that cannot pass (no handler, a port the
 // container does not declare) stalls the rollout. timeoutSeconds is not compared with periodSeconds:
 // the kubelet runs probes one after another, so a probe as slow as its period still succeeds.
-import { Field } from "../kube/fields";
 import { containersOf } from "../kube/objects";
+import { HANDLERS, setting } from "../kube/probes";
 import { Finding, guarded, Rule, violation } from "../rule";
-
-/** Kubernetes defaults, applied by the API server to an unset or zero value. */
-export const PROBE_DEFAULTS = { timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 };
-export type ProbeSetting = keyof typeof PROBE_DEFAULTS;
-
-/** The fields of a probe that say how it checks. */
-export const HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"];
-
-export function setting(probe: Field, key: ProbeSetting): { value: number; text: string } {
-  const n = probe.at(key).num();
-  if (n === undefined || n === 0) {
-    return { value: PROBE_DEFAULTS[key], text: `${PROBE_DEFAULTS[key]} by default` };
-  }
-  return { value: n, text: String(n) };
-}
 
 export const readinessProbe = {
   name: "statefulset-readiness-probe" as const,

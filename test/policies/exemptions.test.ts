@@ -104,6 +104,23 @@ describe("exemptions", () => {
     ]);
   });
 
+  it("an unknown reason of an exemption that names the rule also makes them advisory", () => {
+    const sts = unclassed({
+      [EXEMPT_ANNOTATION]: RULE,
+      [EXEMPT_REASON_ANNOTATION]: UNKNOWN_SENTINELS.string,
+    });
+    assert.deepStrictEqual(check(RULE, sts), [
+      {
+        type: "note",
+        message: `may be exempt by annotation ${EXEMPT_ANNOTATION}, which is unknown during preview: ${VIOLATION}`,
+      },
+      {
+        type: "note",
+        message: `could not check metadata.annotations["${EXEMPT_REASON_ANNOTATION}"]: value unknown during preview`,
+      },
+    ]);
+  });
+
   it("notes are advisory even for a mandatory rule", () => {
     const sts = unclassed({ [EXEMPT_ANNOTATION]: RULE, [EXEMPT_REASON_ANNOTATION]: "why" });
     const results = analyzeObjects(stackObjects(sts), RULES, defaultConfig());

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { UNKNOWN_SENTINELS } from "../../../policies/kube/unknown";
-import { notes, statefulSet, stsWith, violations } from "../fixtures";
+import { notes, statefulSet, stsWith, violations, withField } from "../fixtures";
 
 const RULE = "statefulset-probes-distinct";
 const C = 'spec.template.spec.containers[0] ("redis")';
@@ -28,6 +28,20 @@ describe(RULE, () => {
     assert.deepStrictEqual(violations(RULE, sts), []);
     assert.deepStrictEqual(notes(RULE, sts), [
       "could not check spec.template.spec.containers[0].livenessProbe.periodSeconds: value unknown during preview",
+    ]);
+  });
+
+  it("reports an unknown inside both handlers as a note, not a violation", () => {
+    const probe = {
+      httpGet: { path: UNKNOWN_SENTINELS.string, port: "redis" },
+      periodSeconds: 5,
+      failureThreshold: 3,
+    };
+    const READINESS = [...LIVENESS.slice(0, -1), "readinessProbe"];
+    const sts = withField(stsWith(LIVENESS, probe), READINESS, probe);
+    assert.deepStrictEqual(violations(RULE, sts), []);
+    assert.deepStrictEqual(notes(RULE, sts), [
+      "could not check spec.template.spec.containers[0].livenessProbe.httpGet.path: value unknown during preview",
     ]);
   });
 });

@@ -1,7 +1,9 @@
 import * as assert from "assert";
+import { DELETION_PROPAGATION } from "../../../components/statefulWorkload";
 import { UNKNOWN_STRING } from "../../../policies/kube/unknown";
 import { StackIndex } from "../../../policies/kube/stackIndex";
 import { evaluateRule } from "../../../policies/runner";
+import { PROPAGATION_ANNOTATION } from "../../../policies/rules/replacement";
 import { RULES_BY_NAME } from "../ruleNames";
 import { notes, statefulSet, stsWith, violations, withField } from "../fixtures";
 
@@ -57,5 +59,13 @@ describe("statefulset-replace-keeps-claims", () => {
     assert.deepStrictEqual(notes(RULE, sts), [
       "could not check spec.persistentVolumeClaimRetentionPolicy.whenDeleted: value unknown during preview",
     ]);
+  });
+});
+
+// policies/ is its own package and does not import components/: the annotation is written twice on
+// purpose, and this keeps the components setting the one the policy reads.
+describe("statefulset-replace-orphans-pods and components/statefulWorkload.ts", () => {
+  it("read and set the same deletion propagation annotation", () => {
+    assert.strictEqual(PROPAGATION_ANNOTATION, DELETION_PROPAGATION);
   });
 });
