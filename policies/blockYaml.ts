@@ -1,9 +1,10 @@
 // A fast reader for the plain block YAML that kubectl, `helm template` and most people write:
-// block mappings and sequences, plain and one-line quoted scalars, literal block scalars (`|`),
-// one-line flow lists of plain scalars. Values resolve as go-yaml v2 resolves them (resolvePlain).
-// Anything else (anchors, aliases, tags, merge keys, folded or multi-line scalars, flow collections
-// spanning lines, tabs in indentation, odd indentation) returns NOT_HANDLED, and the caller reads
-// the document with the full YAML parser. It is about five times faster than the full parser on
+// block mappings and sequences, plain and one-line quoted scalars, one-line flow lists of plain
+// scalars. Values resolve as go-yaml v2 resolves them (resolvePlain). Anything else (anchors,
+// aliases, tags, merge keys, block scalars (`|`, `>`: their trailing lines are the full parser's
+// to get right, and no rule reads them), multi-line scalars, flow collections spanning lines, tabs
+// in indentation, odd indentation) returns NOT_HANDLED, and the caller reads the document with the
+// full YAML parser. It is about five times faster than the full parser on
 // such documents, which are nearly all of them.
 
 /** Returned for a document this reader does not handle. */
@@ -50,7 +51,6 @@ class BlockReader {
 
   constructor(
     private readonly lines: Line[],
-    private readonly raw: string[],
     private readonly resolve: Resolve,
     private readonly mapKey: MapKey,
   ) {}
@@ -79,7 +79,7 @@ class BlockReader {
     if (l.content === "-" || l.content.startsWith("- ")) return this.seq(indent);
     if (isEntry(l.content)) return this.map(indent);
     this.i++;
-    const value = this.inline(l.content, indent - 1);
+    const value = this.inline(l.content);
     const next = this.peek();
     if (next && next.indent >= indent) bail();
     return value;
@@ -123,7 +123,7 @@ class BlockReader {
         continue;
       }
       this.i++;
-      out.push(this.inline(item, indent));
+      out.push(this.inline(item));
       const next = this.peek();
       if (next && next.indent > indent) bail();
     }
@@ -159,7 +159,7 @@ class BlockReader {
   /** The value after `key:` or `-`: inline, or on the lines below. */
   private value(rest: string, indent: number, inMap: boolean): unknown {
     if (rest !== "" && rest[0] !== "#") {
-      const value = this.inline(rest, indent);
+      const value = this.inline(rest);
       const next = this.peek();
       if (next && next.indent > indent) bail();
       return value;
@@ -177,8 +177,8 @@ class BlockReader {
     return null;
   }
 
-  /** A value on the rest of a line; `indent` is the indentation of its parent. */
-  private inline(text: string, indent: number): unknown {
+  /** A value on the rest of a line. */
+  private inline(text: string): unknown {
     const c = text[0];
     if (c === '"' || c === "'") {
       const q = quoted(text);
@@ -186,55 +186,12 @@ class BlockReader {
       if (tail !== "" && tail[0] !== "#") bail();
       return q.value;
     }
-    if (c === "|") return this.literal(text, indent);
     if (c === "[" || c === "{") return flow(text, this.resolve);
     if (PLAIN_START_FORBIDDEN.test(text)) bail();
     const comment = text.indexOf(" #");
     const plain = (comment >= 0 ? text.slice(0, comment) : text).replace(/ +$/, "");
     if (plain.includes(": ") || plain.endsWith(":")) bail();
     return this.resolve(plain);
-  }
-
-  /** A literal block scalar (`|`, `|-`, `|+`) whose lines follow. */
-  private literal(header: string, indent: number): string {
-    const m = /^\|([-+]?)\s*(#.*)?$/.exec(header);
-    if (!m) bail();
-    const chomp = m![1];
-    const start = this.i;
-    let contentIndent = -1;
-    let end = start;
-    for (; end < this.lines.length; end++) {
-      const raw = this.raw[end];
-      if (/^ *$/.test(raw)) continue;
-      const lineIndent = raw.length - raw.replace(/^ +/, "").length;
-      if (/^ *\t/.test(raw)) bail();
-      if (contentIndent < 0) {
-        if (lineIndent <= indent) break;
-        contentIndent = lineIndent;
-        // Leading blank lines indented deeper than the content are an error in YAML.
-        for (let j = start; j < end; j++) if (this.raw[j].length > contentIndent) bail();
-      } else if (lineIndent < contentIndent) {
-        break;
-      }
-    }
-    // Trailing blank lines belong to the scalar (for chomping) only up to the next content line.
-    let last = end;
-    while (last > start && /^ *$/.test(this.raw[last - 1])) last--;
-    const body: string[] = [];
-    for (let j = start; j < last; j++) {
-      const raw = this.raw[j];
-      body.push(
-        /^ *$/.test(raw) ? raw.slice(Math.max(contentIndent, 0)) : raw.slice(contentIndent),
-      );
-    }
-    this.i = end;
-    const trailing = end - last;
-    if (body.length === 0) return chomp === "+" ? "\n".repeat(trailing) : "";
-    const text = body.join("\n");
-    // Without a line break after its last line (the end of input), there is none to keep.
-    if (chomp === "-" || (end === this.raw.length && last === end)) return text;
-    if (chomp === "+") return `${text}\n${"\n".repeat(trailing)}`;
-    return `${text}\n`;
   }
 }
 
@@ -313,13 +270,12 @@ export function readBlockYaml(text: string, resolve: Resolve, mapKey: MapKey): u
   if (text.includes("\t") || /^(---|\.\.\.|%)/m.test(text) || text.includes("\r")) {
     return NOT_HANDLED;
   }
-  const raw = text.split("\n");
-  const lines = raw.map((r) => {
+  const lines = text.split("\n").map((r) => {
     const content = r.replace(/^ +/, "");
     return { indent: r.length - content.length, content: content.replace(/ +$/, "") };
   });
   try {
-    return new BlockReader(lines, raw, resolve, mapKey).document();
+    return new BlockReader(lines, resolve, mapKey).document();
   } catch {
     // Not handled here, or an error the full parser reports with its place.
     return NOT_HANDLED;

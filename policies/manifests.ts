@@ -8,17 +8,7 @@
 //   go-yaml's lenient indentation of flow collections and quoted scalars is accepted too;
 // - objects: every document is empty or has a string apiVersion and kind; a `kind: List` (as
 //   `kubectl get -o yaml` writes it) contributes its items, which must be a list of objects.
-import {
-  Alias,
-  Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  Node,
-  parseAllDocuments,
-  Scalar,
-} from "yaml";
+import type { Alias, Document, Node, Scalar } from "yaml";
 import { TextDecoder } from "util";
 import { NOT_HANDLED, readBlockYaml, setKey } from "./blockYaml";
 import { isRecord } from "./kube/fields";
@@ -37,6 +27,16 @@ export interface ManifestObject {
   object: KubeObject;
   file: string;
   line: number;
+}
+
+/**
+ * The yaml package, loaded on first use: most documents are read by the fast reader (blockYaml.ts),
+ * and a CLI run that needs no full parse starts without it.
+ */
+let yamlModule: typeof import("yaml") | undefined;
+function yaml(): typeof import("yaml") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (yamlModule ??= require("yaml") as typeof import("yaml"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,27 +155,28 @@ function mapKey(v: unknown): string {
 class Converter {
   private readonly seen = new Map<Node, unknown>();
   private aliases = 0;
+  private readonly Y = yaml();
 
   constructor(private readonly doc: Document.Parsed) {}
 
   value(node: unknown): unknown {
     if (node === null || node === undefined) return null;
-    if (isAlias(node)) return this.alias(node);
+    if (this.Y.isAlias(node)) return this.alias(node);
     const n = node as Node;
     const tag = (n as { tag?: string }).tag;
-    if (isScalar(n)) {
+    if (this.Y.isScalar(n)) {
       const v = scalarValue(n, tag);
       if (typeof v === "number" && !Number.isFinite(v)) {
         throw new Error(`${String(n.value)} is not a number JSON can hold`);
       }
       return v;
     }
-    if (isSeq(n)) return n.items.map((item) => this.value(item));
-    if (isMap(n)) {
+    if (this.Y.isSeq(n)) return n.items.map((item) => this.value(item));
+    if (this.Y.isMap(n)) {
       const out: Record<string, unknown> = {};
       for (const pair of n.items) {
         const key = pair.key as Node | null;
-        if (isScalar(key) && key.type === "PLAIN" && key.value === "<<" && !key.tag) {
+        if (this.Y.isScalar(key) && key.type === "PLAIN" && key.value === "<<" && !key.tag) {
           this.merge(pair.value as Node | null, out);
           continue;
         }
@@ -200,13 +201,13 @@ class Converter {
   /** go-yaml v2: a map or alias of one, or a list of them (earlier ones win). */
   private merge(node: Node | null, out: Record<string, unknown>): void {
     const wantMap = () => new Error("map merge requires map or sequence of maps as the value");
-    const target = (n: unknown) => (isAlias(n) ? n.resolve(this.doc) : n);
+    const target = (n: unknown) => (this.Y.isAlias(n) ? n.resolve(this.doc) : n);
     const one = (n: unknown) => {
-      if (!isMap(target(n))) throw wantMap();
+      if (!this.Y.isMap(target(n))) throw wantMap();
       const v = this.value(n) as Record<string, unknown>;
       for (const k of Object.keys(v)) setKey(out, k, v[k]);
     };
-    if (isSeq(node)) {
+    if (this.Y.isSeq(node)) {
       for (let i = node.items.length - 1; i >= 0; i--) one(node.items[i]);
     } else {
       one(node);
@@ -258,9 +259,10 @@ function reindent(text: string, errorOffset: number): string | undefined {
 }
 
 export function parseYamlDocs(text: string, where: (offset: number) => string): ParsedDoc[] {
+  const Y = yaml();
   let source = text;
   for (let attempt = 0; ; attempt++) {
-    const docs = parseAllDocuments(source, PARSE_OPTIONS);
+    const docs = Y.parseAllDocuments(source, PARSE_OPTIONS);
     const list = Array.isArray(docs) ? docs : [];
     const error = list.flatMap((d) => d.errors)[0];
     if (error) {
@@ -271,7 +273,7 @@ export function parseYamlDocs(text: string, where: (offset: number) => string): 
         continue;
       }
       // Report the error against the original text when no re-indentation helped.
-      const first = attempt === 0 ? error : parseAllDocuments(text, PARSE_OPTIONS);
+      const first = attempt === 0 ? error : Y.parseAllDocuments(text, PARSE_OPTIONS);
       const e = Array.isArray(first) ? (first.flatMap((d) => d.errors)[0] ?? error) : first;
       const message = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
       throw new ManifestError(`${where(e.pos[0])}: invalid YAML: ${message}`);
@@ -285,11 +287,11 @@ export function parseYamlDocs(text: string, where: (offset: number) => string): 
         throw new ManifestError(`${where(at)}: invalid YAML: ${(e as Error).message}`);
       }
       const contents = doc.contents;
-      const items = isMap(contents) ? contents.get("items", true) : undefined;
+      const items = Y.isMap(contents) ? contents.get("items", true) : undefined;
       return {
         value,
         offset: contents?.range?.[0] ?? 0,
-        itemOffsets: isSeq(items) ? items.items.map((i) => (i as Node).range?.[0] ?? 0) : [],
+        itemOffsets: Y.isSeq(items) ? items.items.map((i) => (i as Node).range?.[0] ?? 0) : [],
       };
     });
   }
@@ -440,6 +442,28 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 
 const BLANK_OR_COMMENT = /^[ \t\r]*(#.*)?$/;
 
+/** A top-level `kind:` that may name a List (isListKind decides on the value). */
+const MAYBE_LIST = /^["']?kind["']?[ \t]*:[ \t]*["']?[A-Za-z0-9]*List\b/m;
+
+/** The offset at which each line of `text` starts. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** The 0-based line of `offset`: the last line start at or before it (binary search). */
+function lineIndex(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /**
  * Splits text into documents as kubectl's YAML reader does, and turns each into objects. Text is
  * pushed in chunks of any size; only the current document is held.
@@ -481,9 +505,11 @@ export class ManifestReader {
       this.endJson();
       return;
     }
-    if (this.partial !== "") this.line(this.partial);
+    // A last line without a line break (no newline at the end of the file) has none to keep.
+    const newline = this.partial === "";
+    if (!newline) this.line(this.partial);
     this.partial = "";
-    this.flush(false);
+    this.flush(newline);
   }
 
   private line(line: string): void {
@@ -506,22 +532,25 @@ export class ManifestReader {
     if (lines.every((l) => BLANK_OR_COMMENT.test(l))) return;
     const text = lines.join("\n") + (newline ? "\n" : "");
     const startLine = this.docLine;
-    const lineAt = (offset: number) => {
-      let n = startLine;
-      for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) n++;
-      return n;
-    };
-    const fast = readBlockYaml(text, resolveFinite, mapKey);
-    if (fast !== NOT_HANDLED && !(isRecord(fast) && isListKind(fast))) {
-      const first = lines.findIndex((l) => !BLANK_OR_COMMENT.test(l));
-      collect(fast, this.file, startLine + first, [], (object, line) =>
-        this.emit({ object, file: this.file, line }),
-      );
-      return;
+    // A List goes straight to the full parser, which gives the offset of each item.
+    if (!MAYBE_LIST.test(text)) {
+      const fast = readBlockYaml(text, resolveFinite, mapKey);
+      if (fast !== NOT_HANDLED && !(isRecord(fast) && isListKind(fast))) {
+        const first = lines.findIndex((l) => !BLANK_OR_COMMENT.test(l));
+        collect(fast, this.file, startLine + first, [], (object, line) =>
+          this.emit({ object, file: this.file, line }),
+        );
+        return;
+      }
     }
+    const starts = lineStarts(text);
+    const lineAt = (offset: number) => startLine + lineIndex(starts, offset);
+    // An error at the end of the document is at the end of its last line, not on the next one.
+    const end = newline ? text.length - 1 : text.length;
     const where = (offset: number) => {
-      const column = offset - (text.lastIndexOf("\n", offset - 1) + 1) + 1;
-      return `${this.file}:${lineAt(offset)}:${column}`;
+      const at = Math.min(offset, end);
+      const column = at - starts[lineIndex(starts, at)] + 1;
+      return `${this.file}:${lineAt(at)}:${column}`;
     };
     for (const doc of parseYamlDocs(text, where)) {
       collect(

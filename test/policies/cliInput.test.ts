@@ -8,6 +8,9 @@ const C = 'spec.template.spec.containers[0] ("redis")';
 const PIPEFAIL =
   "nothing was checked; if a command piped into this one failed, run the pipeline with `set -o pipefail`; pass --allow-empty if empty input is expected";
 
+/** The summary of a run that read one StatefulSet and found nothing. */
+const ONE_STATEFULSET = "stateful-policy: 1 StatefulSet(s) in 1 file(s): 0 mandatory, 0 advisory\n";
+
 describe("stateful-policy check: input", () => {
   describe("YAML 1.1, as kubectl reads it", () => {
     it("reads yes/no/on/off as booleans", async () => {
@@ -92,10 +95,10 @@ describe("stateful-policy check: input", () => {
 
     it("decodes UTF-16 with a byte-order mark, as kubectl does", async () => {
       const r = await runCli(["check", fixture("utf16le.txt")]);
-      assert.deepStrictEqual([r.code, r.stdout], [0, ""]);
+      assert.deepStrictEqual([r.code, r.stdout, r.stderr], [0, "", ONE_STATEFULSET]);
       const be = fs.readFileSync(fixture("utf16le.txt")).swap16();
       const stdin = await runCli(["check", "-"], be);
-      assert.deepStrictEqual([stdin.code, stdin.stdout], [0, ""]);
+      assert.deepStrictEqual([stdin.code, stdin.stdout, stdin.stderr], [0, "", ONE_STATEFULSET]);
     });
 
     it("refuses binary input, naming the file", async () => {
@@ -174,7 +177,7 @@ describe("stateful-policy check: input", () => {
 
     it("does not let a Knative Service shadow the core one", async () => {
       const r = await runCli(["check", fixture("knative-service.yaml")]);
-      assert.deepStrictEqual([r.code, r.stdout], [0, ""]);
+      assert.deepStrictEqual([r.code, r.stdout, r.stderr], [0, "", ONE_STATEFULSET]);
     });
 
     it("checks apps StatefulSets only, and names wrong or removed API versions", async () => {
