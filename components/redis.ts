@@ -81,6 +81,12 @@ const PRELUDE = [
 ];
 
 /**
+ * Seconds an empty pod 0 waits for a pod 1 whose name does not resolve before it starts as a new
+ * primary: time for a pod 1 rescheduled at the same moment to be given an address.
+ */
+export const ABSENT_GRACE_SECONDS = 120;
+
+/**
  * The container's shell: pod 0 serves as the primary, every other pod replicates it. The password
  * is read from the mounted Secret at every start and goes to redis-server through a here-document
  * on stdin (`-`), never through argv. Pod 0 refuses to start with an empty data directory while
@@ -107,19 +113,36 @@ export const REDIS_START_SCRIPT = [
   '  out="$(printf \'INFO keyspace\\n\' | REDISCLI_AUTH="$pw" timeout 3 redis-cli \\',
   `    -h "$FIRST_REPLICA_HOST" -p "\${FIRST_REPLICA_PORT:-${REDIS_PORT}}" 2>&1)" || true`,
   '  case "$out" in *keys=*) echo data ;; *"# Keyspace"*) echo empty ;;',
-  '    ""|*"Could not connect"*) echo silent ;; *) echo unknown ;; esac',
+  // No pod by that name (glibc's and musl's words): no pod 1 exists, or it has no address yet.
+  '    *"not known"*|*"does not resolve"*|*"No address associated"*) echo absent ;;',
+  // Refused, silent, loading, auth errors: pod 1 exists but has not said that it is empty.
+  "    *) echo unknown ;; esac",
   "}",
+  // Only pod 1 saying that it is empty lets an empty pod 0 start as the primary. A pod 1 that
+  // exists but does not answer yet (both pods rescheduled at once) may hold data: pod 0 waits. A
+  // name that does not resolve (a first start under OrderedReady, which creates pod 1 once pod 0
+  // is ready) is waited for REDIS_ABSENT_GRACE seconds, in case pod 1 is only not placed yet.
   'if [ -z "$replicaof" ] && [ -n "${FIRST_REPLICA_HOST:-}" ] && empty; then',
-  '  case "$(peer)" in empty|silent) ;; *)',
-  '    echo "redis: NOT STARTING: $data is empty but $FIRST_REPLICA_HOST holds data (or did not say it is empty);' +
+  `  grace="\${REDIS_ABSENT_GRACE:-${ABSENT_GRACE_SECONDS}}"; waited=0; held=""`,
+  "  trap 'exit 0' TERM INT",
+  "  while empty; do",
+  '    case "$(peer)" in',
+  "      empty) break ;;",
+  '      absent) if [ "$waited" -ge "$grace" ]; then',
+  '        echo "redis: $FIRST_REPLICA_HOST does not exist after ${grace}s: starting as a new primary"; break; fi ;;',
+  '      *) if [ -z "$held" ]; then held=1; : >"$state/held"',
+  '        echo "redis: NOT STARTING: $data is empty but $FIRST_REPLICA_HOST holds data (or did not say it is empty);' +
     ' as primary this pod would make every replica drop its data. Restore $data from it (README, Redis, pod 0 lost its data)."',
-  '    : >"$state/held"',
-  "    trap 'exit 0' TERM INT",
-  '    while empty && [ "$(peer)" != empty ]; do sleep "${REDIS_HOLD_INTERVAL:-10}" & wait $!; done',
-  "    trap - TERM INT",
-  '    rm -f "$state/held"',
-  '    echo "redis: $data holds data now (or $FIRST_REPLICA_HOST is empty): starting" ;;',
-  "  esac",
+  "        fi ;;",
+  "    esac",
+  '    interval="${REDIS_HOLD_INTERVAL:-10}"',
+  '    sleep "$interval" & wait $!',
+  "    waited=$((waited + interval))",
+  "  done",
+  "  trap - TERM INT",
+  '  if [ -n "$held" ]; then',
+  '    rm -f "$state/held"; echo "redis: $data holds data now (or $FIRST_REPLICA_HOST is empty): starting"',
+  "  fi",
   "fi",
   'exec redis-server "$conf" - <<EOF',
   "requirepass $pw",
@@ -177,6 +200,8 @@ export const REDIS_AUTH_SCRIPT = [
   '      printf \'%s\\n\' "$cur" >"$state/previous"; old="$cur"',
   '      say "the new password is accepted next to the old one, and replication uses it"',
   '    elif apply "$new" 1 "CONFIG SET masterauth $new"; then',
+  "      # It may still accept the old one too (a step cut short): drop that once every pod moved.",
+  '      printf \'%s\\n\' "$cur" >"$state/previous"; old="$cur"',
   '      say "the server already accepts the new password; replication uses it"',
   "    else",
   '      say "cannot apply the new password yet ($why)"; return',

@@ -74,6 +74,47 @@ describe("Redis pods: pod 0 with an empty claim (real redis-server)", function (
     assert.equal(pod0.cli(PW, "DBSIZE"), String(KEYS));
   });
 
+  it("holds back when pod 1 exists but does not answer yet, as after a restart of every pod", async () => {
+    const [pod0, pod1] = set!.pods;
+    // Both pods down, pod 0's claim lost; pod 1 (with its data) starts later than pod 0, as it
+    // does when both are rescheduled at once: its name resolves, its port refuses connections.
+    await pod0.stop();
+    await pod1.stop();
+    rmSync(pod0.data, { recursive: true, force: true });
+    mkdirSync(pod0.data);
+    pod0.start();
+    await waitFor("the hold line", () => /NOT STARTING/.test(pod0.server!.log), 5000);
+    await sleep(2500);
+    assert.equal(pod0.server!.exited, false);
+    assert.match(pod0.cli(PW, "PING"), /Could not connect/, "pod 0 did not start empty");
+    pod1.start();
+    await waitFor("pod 1 to answer", listening(1));
+    await sleep(2500); // pod 0 looks again: pod 1 now says it holds data
+    assert.match(pod0.cli(PW, "PING"), /Could not connect/, "pod 0 still holds back");
+    assert.equal(pod1.cli(PW, "DBSIZE"), String(KEYS), "pod 1 kept its data");
+    // Put the pair back as the next test expects: restore pod 0 from pod 1.
+    assert.equal(pod0.run(REDIS_RESTORE_SCRIPT).code, 0);
+    await waitFor("pod 0 to answer", listening(0), 8000);
+  });
+
+  it("starts, after a grace period, when no pod 1 exists under that name", async () => {
+    const [pod0] = set!.pods;
+    await pod0.stop();
+    rmSync(pod0.data, { recursive: true, force: true });
+    mkdirSync(pod0.data);
+    const lone = pod0.withEnv({
+      FIRST_REPLICA_HOST: "cache-1.cache.nowhere.invalid",
+      REDIS_ABSENT_GRACE: "2",
+    });
+    lone.start();
+    await waitFor("pod 0 to answer", () => lone.cli(PW, "PING") === "PONG", 10000);
+    assert.match(lone.server!.log, /does not exist/);
+    assert.doesNotMatch(lone.server!.log, /NOT STARTING/);
+    await lone.stop();
+    pod0.start(); // back to the pair's own env for the next test
+    await waitFor("pod 0 to answer", listening(0), 8000);
+  });
+
   it("refuses the restore when pod 0 is not holding back", () => {
     const r = set!.pods[0].run(REDIS_RESTORE_SCRIPT);
     assert.equal(r.code, 1);

@@ -87,6 +87,11 @@ export class Pod {
     renameSync(`${file}.new`, file);
   }
 
+  /** The same pod (claim, port, Secret) with some env changed. */
+  withEnv(env: Record<string, string>): Pod {
+    return new Pod(this.ordinal, this.port, this.dir, { ...this.env, ...env });
+  }
+
   /** The redis container: the start script, which execs redis-server. */
   start(): Proc {
     this.server = new Proc(spawn("sh", ["-c", REDIS_START_SCRIPT], { env: this.env }));
