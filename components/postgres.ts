@@ -96,6 +96,9 @@ const SHARED_FUNCTIONS = [
  */
 export const POSTGRES_CLONE_SCRIPT = [
   "set -eu",
+  // bash is the container's PID 1, which ignores SIGTERM unless it traps it: without this, a pod
+  // deleted while it waits for the primary would wait out its whole grace period.
+  "trap 'exit 143' TERM INT",
   ...SHARED_FUNCTIONS,
   "halt() {",
   '  echo "$1"',
@@ -115,14 +118,14 @@ export const POSTGRES_CLONE_SCRIPT = [
   '  echo "already a replica: streaming resumes"',
   "else",
   `  until pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -t ${ISREADY_TIMEOUT}; do`,
-  '    echo "waiting for the primary $PRIMARY_HOST"; sleep 2',
+  '    echo "waiting for the primary $PRIMARY_HOST"; sleep 2 & wait $!',
   "  done",
   "  until",
   '    rm -rf "$PGDATA.clone"',
   '    PGPASSFILE="$REPLICATION_PASSFILE" pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" \\',
   '      -U "$REPLICATION_USER" -D "$PGDATA.clone" -X stream --checkpoint=fast --no-password',
   "  do",
-  '    echo "cloning the primary failed: retrying in 5s"; sleep 5; write_passfile || :',
+  '    echo "cloning the primary failed: retrying in 5s"; sleep 5 & wait $!; write_passfile || :',
   "  done",
   '  rm -rf "$PGDATA"',
   '  mv "$PGDATA.clone" "$PGDATA"',

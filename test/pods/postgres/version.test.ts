@@ -2,9 +2,11 @@
 // that says what to do, and stays stopped (the pod sits in Init, the rollout stops at it), where
 // the server itself would crash-loop.
 import { strict as assert } from "assert";
+import { spawn, spawnSync } from "child_process";
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { POSTGRES_CLONE_SCRIPT } from "../../../components/postgres";
+import { freePort } from "../ports";
 import { Lab, newPasswords, Pod, sleep, toolboxOrSkip, waitFor } from "./server";
 
 describe("PostgreSQL pod scripts: a data directory of another major version (real server)", function () {
@@ -68,5 +70,41 @@ describe("PostgreSQL pod scripts: a data directory of another major version (rea
     setVersion(major);
     const out = lab.run("bash", ["-c", POSTGRES_CLONE_SCRIPT], pod.env(pod, { POD_NAME: "db-0" }));
     assert.equal(out, "pod 0 is the primary: nothing to clone\n");
+  });
+
+  it("a replica waiting for its primary stops promptly on SIGTERM too, as PID 1", async function () {
+    // In the pod the script's bash is PID 1, which ignores SIGTERM unless it traps it: run it as
+    // PID 1 of a PID namespace of its own and signal that bash alone, as the kubelet does.
+    if (spawnSync("unshare", ["--pid", "--fork", "true"]).status !== 0) {
+      console.log("      skipped: unshare --pid is not permitted here (needs root)");
+      return this.skip();
+    }
+    const fresh = await lab.pod("db-2");
+    fresh.writeSecret(newPasswords());
+    const env = fresh.env(fresh, {
+      POD_NAME: "db-2",
+      PRIMARY_PORT: String(await freePort()), // nothing listens: the primary is not up yet
+    });
+    const init = spawn(
+      "unshare",
+      ["--pid", "--fork", "--kill-child", "bash", "-c", POSTGRES_CLONE_SCRIPT],
+      { env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    init.stdout.on("data", (d) => (out += d));
+    let exited = false;
+    init.on("exit", () => (exited = true));
+    try {
+      await waitFor("the waiting line", 10, () =>
+        out.includes("waiting for the primary") ? true : undefined,
+      );
+      const pid1 = spawnSync("pgrep", ["-P", String(init.pid)], { encoding: "utf8" }).stdout.trim();
+      assert.match(pid1, /^\d+$/, "the namespace's PID 1");
+      process.kill(Number(pid1), "SIGTERM");
+      await sleep(2000);
+      assert.equal(exited, true, "stops within 2 s of SIGTERM, not after the grace period");
+    } finally {
+      if (!exited) init.kill("SIGKILL");
+    }
   });
 });
