@@ -156,14 +156,23 @@ function tryJson(text: string): unknown {
 
 /** The spec fields the stack rules read, per kind of object they look up. */
 const READ_SPEC: Record<string, readonly string[]> = {
-  Service: ["clusterIP", "clusterIPs", "selector"],
+  Service: ["clusterIP", "clusterIPs", "selector", "ports"],
   PodDisruptionBudget: ["selector", "minAvailable", "maxUnavailable"],
-  NetworkPolicy: ["podSelector", "policyTypes"],
+  NetworkPolicy: ["podSelector", "policyTypes", "ingress"],
+  PersistentVolumeClaim: [
+    "storageClassName",
+    "accessModes",
+    "resources",
+    "dataSource",
+    "dataSourceRef",
+  ],
+  VolumeSnapshot: ["volumeSnapshotClassName", "source"],
+  ServiceMonitor: ["selector", "namespaceSelector", "endpoints"],
 };
 
 /**
- * What is kept of an object: a StatefulSet whole; of a Service, budget or NetworkPolicy only the
- * fields the stack rules read; nothing of any other object (it is counted and dropped as read), so
+ * What is kept of an object: a StatefulSet whole; of a Service, budget, NetworkPolicy, claim,
+ * VolumeSnapshot or ServiceMonitor only the fields the stack rules read (and a Service's labels); nothing of any other object (it is counted and dropped as read), so
  * memory grows with the objects the rules need, not with the input.
  */
 function kept(obj: KubeObject): KubeObject | undefined {
@@ -175,7 +184,14 @@ function kept(obj: KubeObject): KubeObject | undefined {
   const slim: KubeObject = {
     apiVersion: obj.apiVersion,
     kind: obj.kind,
-    metadata: { name: metadata.name, namespace: metadata.namespace },
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      // What a ServiceMonitor selects a Service by.
+      ...(type.kind === "Service" && metadata.labels !== undefined
+        ? { labels: metadata.labels }
+        : {}),
+    },
     spec: Object.fromEntries(
       READ_SPEC[type.kind].filter((k) => k in spec).map((k) => [k, spec[k]]),
     ),

@@ -52,6 +52,12 @@ export const KINDS = {
   Service: { group: "", kind: "Service" },
   PodDisruptionBudget: { group: "policy", kind: "PodDisruptionBudget" },
   NetworkPolicy: { group: "networking.k8s.io", kind: "NetworkPolicy" },
+  /** Claims a StatefulSet adopts by name (`<template>-<name>-<ordinal>`), e.g. restored ones. */
+  PersistentVolumeClaim: { group: "", kind: "PersistentVolumeClaim" },
+  /** The CSI external-snapshotter's VolumeSnapshot, of a claim. */
+  VolumeSnapshot: { group: "snapshot.storage.k8s.io", kind: "VolumeSnapshot" },
+  /** The Prometheus Operator's: which Services, and which of their ports, Prometheus scrapes. */
+  ServiceMonitor: { group: "monitoring.coreos.com", kind: "ServiceMonitor" },
 } as const;
 
 /** An apps StatefulSet, of any version: what the rules check. */

@@ -177,11 +177,52 @@ class ServiceIndex {
   }
 }
 
+/**
+ * Objects of one kind by namespace, for rules that look them up by name (claims, VolumeSnapshots).
+ * A namespace holding an object whose name is unknown, or any object whose namespace is unknown,
+ * makes every answer for that namespace uncertain.
+ */
+class NamespacedIndex {
+  private readonly byNamespace = new Map<string, KubeObject[]>();
+  private readonly unnamed = new Set<string>();
+  private unknownNamespace = false;
+
+  add(obj: KubeObject): void {
+    const ns = namespaceOf(obj);
+    if (ns === undefined) {
+      this.unknownNamespace = true;
+      return;
+    }
+    if (nameIsUnknown(obj)) {
+      this.unnamed.add(ns);
+      return;
+    }
+    const list = this.byNamespace.get(ns);
+    if (list) list.push(obj);
+    else this.byNamespace.set(ns, [obj]);
+  }
+
+  /** True when the stack holds no object of the kind at all (so no lookup can find one). */
+  isEmpty(): boolean {
+    return this.byNamespace.size === 0 && this.unnamed.size === 0 && !this.unknownNamespace;
+  }
+
+  inNamespace(namespace: string): Lookup<KubeObject> {
+    return {
+      matches: this.byNamespace.get(namespace) ?? [],
+      uncertain: this.unknownNamespace || this.unnamed.has(namespace),
+    };
+  }
+}
+
 /** The objects of one analysis; each index is built on first use, once. */
 export class StackIndex {
   private services?: ServiceIndex;
   private budgets?: SelectorIndex<KubeObject>;
   private netpols?: SelectorIndex<KubeObject>;
+  private selectingServices?: SelectorIndex<KubeObject>;
+  private monitors?: { monitor: KubeObject; covers: string[] | "any" | "unknown" }[];
+  private namespaced = new Map<string, NamespacedIndex>();
 
   constructor(readonly objects: readonly KubeObject[]) {}
 
@@ -228,6 +269,37 @@ export class StackIndex {
     return this.budgets.match(namespace, labels);
   }
 
+  private namespacedIndex(type: { group: string; kind: string }): NamespacedIndex {
+    const key = `${type.group}/${type.kind}`;
+    let index = this.namespaced.get(key);
+    if (!index) {
+      index = new NamespacedIndex();
+      for (const o of this.ofKind(type)) index.add(o);
+      this.namespaced.set(key, index);
+    }
+    return index;
+  }
+
+  /** The PersistentVolumeClaims of a namespace (made in the stack, not by a StatefulSet). */
+  claims(namespace: string): Lookup<KubeObject> {
+    return this.namespacedIndex(KINDS.PersistentVolumeClaim).inNamespace(namespace);
+  }
+
+  /** True when the stack makes any PersistentVolumeClaim. */
+  hasClaims(): boolean {
+    return !this.namespacedIndex(KINDS.PersistentVolumeClaim).isEmpty();
+  }
+
+  /** The VolumeSnapshots of a namespace. */
+  volumeSnapshots(namespace: string): Lookup<KubeObject> {
+    return this.namespacedIndex(KINDS.VolumeSnapshot).inNamespace(namespace);
+  }
+
+  /** True when the stack makes any VolumeSnapshot. */
+  hasVolumeSnapshots(): boolean {
+    return !this.namespacedIndex(KINDS.VolumeSnapshot).isEmpty();
+  }
+
   /** NetworkPolicies whose podSelector selects pods with these labels (empty: every pod). */
   networkPolicies(namespace: string, labels: Record<string, string>): Lookup<KubeObject> {
     if (!this.netpols) {
@@ -240,4 +312,61 @@ export class StackIndex {
     }
     return this.netpols.match(namespace, labels);
   }
+
+  /**
+   * Services whose `spec.selector` selects pods with these labels (a Service without a selector,
+   * or with an empty one, selects no pod: its endpoints are managed by hand).
+   */
+  servicesSelecting(namespace: string, labels: Record<string, string>): Lookup<KubeObject> {
+    if (!this.selectingServices) {
+      const index = new SelectorIndex<KubeObject>();
+      for (const s of this.ofKind(KINDS.Service)) {
+        const selector = tryRead(() => Field.root(s).at("spec").at("selector").stringMap());
+        if (selector !== "unknown" && Object.keys(selector).length === 0) continue;
+        index.add(namespaceOf(s), selector === "unknown" ? "unknown" : mapSelector(selector), s);
+      }
+      this.selectingServices = index;
+    }
+    return this.selectingServices.match(namespace, labels);
+  }
+
+  /**
+   * ServiceMonitors that discover Services in `namespace`: those of that namespace, and those whose
+   * `namespaceSelector` names it (`matchNames`) or every namespace (`any: true`).
+   */
+  serviceMonitors(namespace: string): Lookup<KubeObject> {
+    const matches: KubeObject[] = [];
+    let uncertain = false;
+    for (const { monitor, covers } of this.monitorIndex()) {
+      if (covers === "unknown") uncertain = true;
+      else if (covers === "any" || covers.includes(namespace)) matches.push(monitor);
+    }
+    return { matches, uncertain };
+  }
+
+  /** Whether the stack has any ServiceMonitor at all (most have none). */
+  hasServiceMonitors(): boolean {
+    return this.monitorIndex().length > 0;
+  }
+
+  private monitorIndex(): { monitor: KubeObject; covers: string[] | "any" | "unknown" }[] {
+    if (!this.monitors) {
+      this.monitors = this.ofKind(KINDS.ServiceMonitor).map((monitor) => ({
+        monitor,
+        covers: tryRead(() => monitoredNamespaces(monitor)),
+      }));
+    }
+    return this.monitors;
+  }
+}
+
+/** The namespaces a ServiceMonitor discovers Services in; throws when that is unknown. */
+function monitoredNamespaces(monitor: KubeObject): string[] | "any" {
+  const selector = Field.root(monitor).at("spec").at("namespaceSelector");
+  if (selector.at("any").bool() === true) return "any";
+  const names = selector.at("matchNames").strings();
+  if (names.length > 0) return names;
+  const own = namespaceOf(monitor);
+  if (own === undefined) throw new UnknownValueError("metadata.namespace");
+  return [own];
 }
