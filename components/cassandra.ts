@@ -3,6 +3,7 @@
 // pods before they are ready, drained before they stop, and never disrupted below quorum.
 import * as pulumi from "@pulumi/pulumi";
 import { assertValidWorkload } from "./workloadRules";
+import { cassandraExporter, metricsFor } from "./metrics";
 import {
   CASSANDRA_DEFAULTS,
   CASSANDRA_MEMORY_RESERVE,
@@ -236,6 +237,7 @@ export class Cassandra extends pulumi.ComponentResource {
           { name: "intra-node", port: INTRA_NODE_PORT, peerOnly: true },
         ],
         storage: { ...storage, mountPath: DATA },
+        metrics: metricsFor(args.metrics, () => cassandraExporter(names.configMap)),
         // Nodes find their seeds by DNS before any of them is ready.
         publishNotReadyAddresses: true,
         quorum: true,

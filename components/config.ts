@@ -5,6 +5,17 @@ import { z } from "zod";
 import { DEFAULTS, LIMITS, WorkloadKind } from "./defaults";
 import { DNS_1035_LABEL, DNS_1123_LABEL, MAX_STATEFULSET_NAME } from "./names";
 import { BYTES_PATTERN, CPU_PATTERN, parseBytes } from "./quantity";
+import { MAX_TOLERATION_SECONDS, TOLERATION_SECONDS_RANGE } from "./placement";
+import { podResourcesOf } from "./podResources";
+import {
+  LimitRangeArgs,
+  limitRangeProblems,
+  namespaceFitProblems,
+  QuotaArgs,
+  WorkloadDemand,
+} from "./quota";
+import { snapshotName } from "./snapshots";
+import { DURATION_HINT, durationMilliseconds } from "./metrics";
 import { shown, workloadProblems } from "./workloadRules";
 
 /** The Pulumi project name: config keys are `stateful:<key>`. */
@@ -105,8 +116,292 @@ const peer = z
 const IMAGE_REFERENCE =
   /^(?=[^@]*:[\w][\w.-]{0,127}(@|$)|.*@sha256:[a-f0-9]{64}$)([a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?\/)?[a-z0-9]+([._/-]+[a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
+/** A scrape interval or timeout (components/metrics.ts). */
+const scrapeDuration = z
+  .string({ error: `${DURATION_HINT} (a string)` })
+  .refine((d) => durationMilliseconds(d) !== undefined && durationMilliseconds(d)! > 0, {
+    error: DURATION_HINT,
+  });
+
+/** A workload's metrics (components/metrics.ts, MetricsOptions). */
+const metrics = z.strictObject(
+  {
+    scrapers: z
+      .array(peer, { error: "must be a list of peers, each {podLabels, namespaceLabels}" })
+      .min(1, {
+        error:
+          "must name at least one scraper (podLabels and/or namespaceLabels of the Prometheus pods): the NetworkPolicy admits nobody else to the metrics port",
+      }),
+    serviceMonitor: z
+      .strictObject(
+        {
+          labels: labelMap.optional(),
+          interval: scrapeDuration.optional(),
+          scrapeTimeout: scrapeDuration.optional(),
+        },
+        { error: "must be a map with labels, interval and scrapeTimeout" },
+      )
+      .optional(),
+  },
+  { error: "must be a map with scrapers and an optional serviceMonitor" },
+);
+
+/** A DNS-1123 subdomain: what a VolumeSnapshot's name must be. */
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A snapshot set's name: it ends VolumeSnapshot names and is a label value. */
+const snapshotSetName = z
+  .string({ error: "must be a DNS label: lower-case letters, digits and '-'" })
+  .regex(DNS_1123_LABEL, { error: "must be a DNS label: lower-case letters, digits and '-'" })
+  .max(63, { error: "must be at most 63 characters (it is a label value)" });
+
+/** One snapshot set (components/snapshots.ts). */
+const snapshotSet = z.strictObject(
+  {
+    name: snapshotSetName,
+    className: z
+      .string({ error: "must name a VolumeSnapshotClass (a non-empty string)" })
+      .min(1, { error: "must name a VolumeSnapshotClass (a non-empty string)" }),
+  },
+  { error: "must be a map with name and className" },
+);
+
+/** Where a restored workload's claims come from (components/snapshots.ts). */
+const restoreSource = z
+  .strictObject(
+    {
+      snapshotSet: snapshotSetName.optional(),
+      workload: z
+        .string({ error: "must name a workload of this namespace" })
+        .regex(DNS_1035_LABEL, { error: "must name a workload of this namespace" })
+        .max(MAX_STATEFULSET_NAME, { error: "must name a workload of this namespace" })
+        .optional(),
+      snapshots: z
+        .array(
+          z
+            .string({ error: "must be a VolumeSnapshot name" })
+            .regex(DNS_1123_SUBDOMAIN, {
+              error: "must be a VolumeSnapshot name: lower-case letters, digits, '-' and '.'",
+            })
+            .max(253, { error: "must be at most 253 characters" }),
+          { error: "must be a list of VolumeSnapshot names, one per pod" },
+        )
+        .min(1, { error: "must list one VolumeSnapshot per pod" })
+        .optional(),
+    },
+    { error: "must be a map with snapshotSet (and optional workload), or snapshots" },
+  )
+  .refine((r) => (r.snapshotSet === undefined) !== (r.snapshots === undefined), {
+    error:
+      "set exactly one of snapshotSet (a set of the snapshots key: VolumeSnapshots <workload>-<set>-<i>) or snapshots (one VolumeSnapshot name per pod, in ordinal order)",
+  })
+  .refine((r) => r.workload === undefined || r.snapshotSet !== undefined, {
+    error: "workload goes with snapshotSet, not with snapshots",
+  });
+
+/** A label key, alone (for node selectors' requirements and tolerations). */
+const labelKey = z.string({ error: "must be a label key (a string)" }).regex(LABEL_KEY, {
+  error:
+    "must be a label key, [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+});
+const labelValue = z.string({ error: "must be a label value (a string)" }).regex(LABEL_VALUE, {
+  error:
+    "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+});
+
+/** A condition on a node label (components/placement.ts, NodeRequirement). */
+const nodeRequirement = {
+  key: labelKey,
+  operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"], {
+    error: "must be In, NotIn, Exists, DoesNotExist, Gt or Lt",
+  }),
+  values: z.array(labelValue, { error: "must be a list of label values" }).optional(),
+};
+
+/** Where the pods run (components/placement.ts, PlacementArgs): every kind accepts these. */
+const placement = {
+  zones: z
+    .array(
+      z
+        .string({ error: "must be a zone name (a string)" })
+        .min(1, { error: "must be a zone name, not empty" })
+        .regex(LABEL_VALUE, {
+          error: "must be a zone name: a label value of topology.kubernetes.io/zone",
+        }),
+      { error: "must be a list of zone names" },
+    )
+    .min(1, { error: "must name at least one zone" })
+    .optional(),
+  zoneSpread: z
+    .enum(["ScheduleAnyway", "DoNotSchedule"], { error: "must be ScheduleAnyway or DoNotSchedule" })
+    .optional(),
+  nodeSelector: labelMap.optional(),
+  tolerations: z
+    .array(
+      z.strictObject(
+        {
+          key: labelKey.optional(),
+          operator: z.enum(["Equal", "Exists"], { error: "must be Equal or Exists" }).optional(),
+          value: labelValue.optional(),
+          effect: z
+            .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], {
+              error: "must be NoSchedule, PreferNoSchedule or NoExecute",
+            })
+            .optional(),
+          tolerationSeconds: z
+            .int({ error: TOLERATION_SECONDS_RANGE })
+            .min(0, { error: TOLERATION_SECONDS_RANGE })
+            .max(MAX_TOLERATION_SECONDS, { error: TOLERATION_SECONDS_RANGE })
+            .optional(),
+        },
+        { error: "must be a map with key, operator, value, effect and tolerationSeconds" },
+      ),
+      { error: "must be a list of tolerations" },
+    )
+    .optional(),
+  nodeAffinity: z
+    .strictObject(
+      {
+        required: z
+          .array(
+            z.strictObject(nodeRequirement, {
+              error: "must be a map with key, operator and values",
+            }),
+            { error: "must be a list of conditions, each {key, operator, values}" },
+          )
+          .optional(),
+        preferred: z
+          .array(
+            z.strictObject(
+              { weight: wholeNumber(1, 100), ...nodeRequirement },
+              { error: "must be a map with weight, key, operator and values" },
+            ),
+            { error: "must be a list of preferences, each {weight, key, operator, values}" },
+          )
+          .optional(),
+      },
+      { error: "must be a map with required and preferred" },
+    )
+    .optional(),
+};
+
+/** A quantity of bytes in a quota, where 0 (none at all) is allowed. */
+const quotaBytes = (what: string) =>
+  z
+    .string({ error: `must be ${what}, a quantity such as 100Gi (a string)` })
+    .regex(BYTES_PATTERN, { error: `must be ${what}, a quantity such as 100Gi` });
+const quotaCount = wholeNumber(0, LIMITS.quotaCount);
+/** A StorageClass name, short enough for the quota's `<class>.storageclass.storage.k8s.io/...` keys. */
+const STORAGE_CLASS_NAME =
+  /^(?=.{1,225}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A namespace's ResourceQuota (components/quota.ts, QuotaArgs). */
+const quota = z
+  .strictObject(
+    {
+      requests: z
+        .strictObject(
+          {
+            cpu: cpuQuantity.optional(),
+            memory: quotaBytes("the pods' total memory request").optional(),
+            storage: quotaBytes("the claims' total size").optional(),
+          },
+          { error: "must be a map with cpu, memory and storage" },
+        )
+        .optional(),
+      limits: z
+        .strictObject(
+          {
+            cpu: cpuQuantity.optional(),
+            memory: quotaBytes("the pods' total memory limit").optional(),
+          },
+          { error: "must be a map with cpu and memory" },
+        )
+        .optional(),
+      pods: quotaCount.optional(),
+      persistentVolumeClaims: quotaCount.optional(),
+      storageClasses: z
+        .record(
+          z.string().regex(STORAGE_CLASS_NAME, {
+            error:
+              "StorageClass names must be DNS subdomains (lower-case letters, digits, '-' and '.') of at most 225 characters",
+          }),
+          z.strictObject(
+            {
+              storage: quotaBytes("the total size of the class's claims").optional(),
+              persistentVolumeClaims: quotaCount.optional(),
+            },
+            { error: "must be a map with storage and persistentVolumeClaims" },
+          ),
+          {
+            error: (iss) =>
+              iss.code === "invalid_key"
+                ? (iss.issues[0]?.message ?? "keys must be StorageClass names")
+                : "must be a map of StorageClass names to {storage, persistentVolumeClaims}",
+          },
+        )
+        .optional(),
+    },
+    {
+      error:
+        "must be a map with requests (cpu, memory, storage), limits (cpu, memory), pods, persistentVolumeClaims and storageClasses",
+    },
+  )
+  .refine((q) => Object.values(q).some((v) => v !== undefined), {
+    error: "must set at least one bound (or be left out)",
+    // Only for a map with no keys at all: a misspelt key is reported as such.
+    when: (payload) => payload.issues.length === 0,
+  });
+
+const containerBound = (what: string) =>
+  z
+    .strictObject(
+      { cpu: cpuQuantity.optional(), memory: byteQuantity(`${what} memory`).optional() },
+      { error: "must be a map with cpu and memory" },
+    )
+    .optional();
+const ratio = z
+  .number({ error: "must be a number of at least 1 (the largest limit / request)" })
+  .min(1, { error: "must be a number of at least 1 (the largest limit / request)" });
+
+/** A namespace's LimitRange (components/quota.ts, LimitRangeArgs). */
+const limitRange = z.strictObject(
+  {
+    container: z
+      .strictObject(
+        {
+          min: containerBound("the least"),
+          max: containerBound("the most"),
+          default: containerBound("the default limit of"),
+          defaultRequest: containerBound("the default request of"),
+          maxLimitRequestRatio: z
+            .strictObject(
+              { cpu: ratio.optional(), memory: ratio.optional() },
+              { error: "must be a map with cpu and memory" },
+            )
+            .optional(),
+        },
+        {
+          error: "must be a map with min, max, default, defaultRequest and maxLimitRequestRatio",
+        },
+      )
+      .optional(),
+    persistentVolumeClaim: z
+      .strictObject(
+        {
+          min: byteQuantity("the smallest claim").optional(),
+          max: byteQuantity("the largest claim").optional(),
+        },
+        { error: "must be a map with min and max" },
+      )
+      .optional(),
+  },
+  { error: "must be a map with container and persistentVolumeClaim" },
+);
+
 /** Fields every workload kind accepts. Unset fields take the kind's defaults (components/defaults.ts). */
 const common = {
+  ...placement,
   name: z
     .string({ error: "must be a string" })
     .regex(DNS_1035_LABEL, {
@@ -144,10 +439,28 @@ const common = {
     LIMITS.startupSeconds,
     " (seconds one pod may take to become ready)",
   ).optional(),
+  snapshots: z
+    .array(snapshotSet, { error: "must be a list of snapshot sets, each {name, className}" })
+    .optional(),
+  restoreFrom: restoreSource.optional(),
+  velero: z
+    .strictObject(
+      {
+        fsBackup: z.boolean({ error: "must be true or false" }).optional(),
+        quiesce: z.boolean({ error: "must be true or false" }).optional(),
+      },
+      { error: "must be a map with fsBackup and quiesce (each true or false)" },
+    )
+    .optional(),
+  metrics: metrics.optional(),
 };
 
 const nginx = z.strictObject({ kind: z.literal("nginx"), ...common });
-const redis = z.strictObject({ kind: z.literal("redis"), ...common });
+const redis = z.strictObject({
+  kind: z.literal("redis"),
+  ...common,
+  sentinel: z.boolean({ error: "must be true or false" }).optional(),
+});
 const postgres = z.strictObject({
   kind: z.literal("postgres"),
   ...common,
@@ -203,9 +516,13 @@ const namespace = z.strictObject(
       .max(63, { error: "must be at most 63 characters" }),
     create: z.boolean({ error: "must be true or false" }).optional(),
     labels: labelMap.optional(),
+    quota: quota.optional(),
+    limitRange: limitRange.optional(),
     workloads: z.array(workload, { error: "must be a list of workloads" }),
   },
-  { error: "must be a map with name, workloads and optional create and labels" },
+  {
+    error: "must be a map with name, workloads and optional create, labels, quota and limitRange",
+  },
 );
 
 const target = z
@@ -245,6 +562,19 @@ export const stackConfigSchema = z
       .string({ error: "must name a StorageClass (a non-empty string)" })
       .min(1, { error: "must name a StorageClass (a non-empty string)" })
       .optional(),
+    clusterFeatures: z
+      .strictObject(
+        {
+          volumeSnapshots: z.boolean({ error: "must be true or false" }).optional(),
+          velero: z.boolean({ error: "must be true or false" }).optional(),
+          prometheusOperator: z.boolean({ error: "must be true or false" }).optional(),
+        },
+        {
+          error:
+            "must be a map of features (volumeSnapshots, velero, prometheusOperator) to true or false",
+        },
+      )
+      .optional(),
     namespaces: z
       .array(namespace, { error: "must be a list of namespaces" })
       .min(1, { error: "must list at least one namespace" }),
@@ -272,6 +602,10 @@ export interface StackConfig {
     name: string;
     create: boolean;
     labels: Record<string, string>;
+    /** The namespace's ResourceQuota, when the stack config gives one. */
+    quota?: QuotaArgs;
+    /** The namespace's LimitRange, when the stack config gives one. */
+    limitRange?: LimitRangeArgs;
   }[];
   /** Every workload, with the stack-wide storage class applied where it named none. */
   workloads: WorkloadConfig[];
@@ -310,7 +644,188 @@ function crossFieldChecks(config: RawConfig, ctx: z.RefinementCtx): void {
         issue([...path, ...rel], message, input),
       );
     });
+    quotaChecks(ns, config.storageClass, (rel, message, input) =>
+      issue(["namespaces", n, ...rel], message, input),
+    );
+    snapshotChecks(ns, config.clusterFeatures ?? {}, (i, rel, message, input) =>
+      issue(["namespaces", n, "workloads", i, ...rel], message, input),
+    );
+    metricsChecks(ns, config.clusterFeatures ?? {}, (i, rel, message, input) =>
+      issue(["namespaces", n, "workloads", i, ...rel], message, input),
+    );
   });
+}
+
+/**
+ * What only the stack knows of metrics: whether the cluster has the Prometheus Operator, whose
+ * ServiceMonitor CRD a `serviceMonitor` needs (without it `pulumi up` fails on the object, after
+ * the workload is deployed).
+ */
+function metricsChecks(
+  ns: RawConfig["namespaces"][number],
+  features: NonNullable<RawConfig["clusterFeatures"]>,
+  issue: (i: number, path: (string | number)[], message: string, input: unknown) => void,
+): void {
+  if (features.prometheusOperator === true) return;
+  ns.workloads.forEach((w, i) => {
+    if (w.metrics?.serviceMonitor === undefined) return;
+    issue(
+      i,
+      ["metrics", "serviceMonitor"],
+      "needs the Prometheus Operator (its monitoring.coreos.com/v1 ServiceMonitor CRD), which stateful:clusterFeatures.prometheusOperator does not say the cluster has: install the Prometheus Operator (e.g. kube-prometheus-stack), then set stateful:clusterFeatures.prometheusOperator: true; or leave serviceMonitor out and have Prometheus scrape the headless Service's metrics port another way",
+      undefined,
+    );
+  });
+}
+
+/**
+ * What only the stack knows of snapshots, restores and Velero: whether the cluster has what they
+ * need (the program cannot ask it at preview), and what a restore's source workload says of its
+ * snapshot set (count, kind and size).
+ */
+function snapshotChecks(
+  ns: RawConfig["namespaces"][number],
+  features: NonNullable<RawConfig["clusterFeatures"]>,
+  issue: (i: number, path: (string | number)[], message: string, input: unknown) => void,
+): void {
+  const replicasOf = (w: RawWorkload) => w.replicas ?? DEFAULTS[w.kind].replicas;
+  const sizeOf = (w: RawWorkload) => w.storage?.size ?? DEFAULTS[w.kind].storageSize;
+  const snapshotNames = new Map<string, { i: number; j: number }>();
+  ns.workloads.forEach((w, i) => {
+    const needsSnapshots = ["snapshots", "restoreFrom"].filter((k) =>
+      k === "snapshots" ? (w.snapshots?.length ?? 0) > 0 : w.restoreFrom !== undefined,
+    );
+    if (needsSnapshots.length > 0 && features.volumeSnapshots !== true) {
+      for (const key of needsSnapshots) {
+        issue(
+          i,
+          [key],
+          "needs the cluster's VolumeSnapshot API, which stateful:clusterFeatures.volumeSnapshots does not say it has: install the snapshot.storage.k8s.io/v1 CRDs, the CSI snapshot controller and a CSI driver that snapshots this StorageClass, then set stateful:clusterFeatures.volumeSnapshots: true",
+          undefined,
+        );
+      }
+    }
+    if (w.velero !== undefined && features.velero !== true) {
+      issue(
+        i,
+        ["velero"],
+        "needs Velero in the cluster, which stateful:clusterFeatures.velero does not say it has (without it the annotations back nothing up): install Velero with its node agent, then set stateful:clusterFeatures.velero: true",
+        undefined,
+      );
+    }
+    (w.snapshots ?? []).forEach((set, j) => {
+      for (let ordinal = 0; ordinal < replicasOf(w); ordinal++) {
+        const snapshot = snapshotName(w.name, set.name, ordinal);
+        const other = snapshotNames.get(snapshot);
+        // The same name twice in one workload is reported as a duplicate set (workloadRules.ts).
+        if (other !== undefined && other.i !== i) {
+          issue(
+            i,
+            ["snapshots", j, "name"],
+            `makes VolumeSnapshot ${snapshot}, which workloads[${other.i}].snapshots[${other.j}] also makes: rename the set`,
+            set.name,
+          );
+          break;
+        }
+        snapshotNames.set(snapshot, { i, j });
+      }
+    });
+    const restore = w.restoreFrom;
+    if (!restore?.snapshotSet) return;
+    const source = ns.workloads.find((s) => s.name === (restore.workload ?? w.name));
+    if (restore.workload !== undefined && source === undefined) return; // since removed: unknowable
+    if (!source || source === w) return;
+    if (source.kind !== w.kind) {
+      issue(
+        i,
+        ["restoreFrom", "workload"],
+        `names a ${source.kind} workload: a ${w.kind} workload cannot start from its data`,
+        restore.workload,
+      );
+      return;
+    }
+    if (!(source.snapshots ?? []).some((s) => s.name === restore.snapshotSet)) return;
+    if (replicasOf(source) !== replicasOf(w)) {
+      issue(
+        i,
+        ["replicas"],
+        `must be ${replicasOf(source)}, the number of VolumeSnapshots in set '${restore.snapshotSet}' of ${source.name} (its replicas): each pod's claim is restored from its own snapshot`,
+        replicasOf(w),
+      );
+    }
+    const [size, sourceSize] = [parseBytes(sizeOf(w)), parseBytes(sizeOf(source))];
+    if (size !== undefined && sourceSize !== undefined && size < sourceSize) {
+      issue(
+        i,
+        ["storage", "size"],
+        `must be at least ${sizeOf(source)}, the size of ${source.name}'s claims that set '${restore.snapshotSet}' was taken of: a claim restored from a snapshot cannot be smaller than it`,
+        sizeOf(w),
+      );
+    }
+  });
+}
+
+/** One namespace of a stack file, as the schema reads it. */
+export type RawNamespace = RawConfig["namespaces"][number];
+
+/**
+ * The workloads of a namespace as the quota check counts them (components/quota.ts): each pod's
+ * containers and resources, its replicas, and its claim's size and StorageClass.
+ */
+export function workloadDemands(
+  ns: RawNamespace,
+  stackStorageClass: string | undefined,
+): WorkloadDemand[] {
+  return ns.workloads.map((w, i) => {
+    const storage = { ...w.storage, className: w.storage?.className ?? stackStorageClass ?? "" };
+    return {
+      label: `${w.name} (${w.kind})`,
+      index: i,
+      replicas: w.replicas ?? DEFAULTS[w.kind].replicas,
+      pod: podResourcesOf(w.kind, w.name, { ...w, namespace: ns.name, storage }),
+      claim: {
+        className: storage.className || undefined,
+        size: w.storage?.size ?? DEFAULTS[w.kind].storageSize,
+      },
+    };
+  });
+}
+
+/**
+ * A namespace's quota and LimitRange: set only where the stack creates the namespace, consistent,
+ * and roomy enough for the namespace's workloads as the API server counts them (components/quota.ts).
+ */
+function quotaChecks(
+  ns: RawNamespace,
+  stackStorageClass: string | undefined,
+  issue: (path: (string | number)[], message: string, input: unknown) => void,
+): void {
+  if (ns.create === false) {
+    for (const key of ["quota", "limitRange"] as const) {
+      if (ns[key] !== undefined) {
+        issue(
+          [key],
+          "needs create: true: the stack sets a quota and a LimitRange only on namespaces it creates (one it does not own may hold other pods and quotas)",
+          undefined,
+        );
+      }
+    }
+    return;
+  }
+  if (!ns.quota && !ns.limitRange) return;
+  // Values the schema refused are reported there: the fit of malformed values would only add noise.
+  const wellFormed =
+    quota.optional().safeParse(ns.quota).success &&
+    limitRange.optional().safeParse(ns.limitRange).success &&
+    ns.workloads.every((w) => workload.safeParse(w).success);
+  if (!wellFormed) return;
+  const inconsistent = ns.limitRange ? limitRangeProblems(ns.limitRange) : [];
+  for (const p of inconsistent) issue(p.path, p.message, p.input);
+  if (inconsistent.length > 0) return;
+  const demands = workloadDemands(ns, stackStorageClass);
+  for (const p of namespaceFitProblems(ns.name, ns.quota, ns.limitRange, demands)) {
+    issue(p.path, p.message, p.input);
+  }
 }
 
 type Issue = (path: (string | number)[], message: string, input: unknown) => void;
@@ -385,6 +900,8 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
       name: ns.name,
       create: ns.create ?? true,
       labels: ns.labels ?? {},
+      ...(ns.quota ? { quota: ns.quota } : {}),
+      ...(ns.limitRange ? { limitRange: ns.limitRange } : {}),
     })),
     workloads: config.namespaces.flatMap(
       (ns) =>

@@ -26,6 +26,11 @@ export interface KindDefaults {
   terminationGracePeriodSeconds: number;
   /** The numeric user and group the image runs as (restricted PSS needs runAsNonRoot). */
   uid: number;
+  /**
+   * The workload serves only while a majority of its pods is up (a quorum-replicated store): its
+   * disruption budget and its zones must never let a majority go.
+   */
+  quorum: boolean;
 }
 
 export const DEFAULTS = {
@@ -39,6 +44,7 @@ export const DEFAULTS = {
     copiesDataAtStart: false,
     terminationGracePeriodSeconds: 30,
     uid: 101,
+    quorum: false,
   },
   redis: {
     image: "redis:7.4.2-alpine",
@@ -50,6 +56,7 @@ export const DEFAULTS = {
     copiesDataAtStart: false,
     terminationGracePeriodSeconds: 30,
     uid: 999,
+    quorum: false,
   },
   postgres: {
     image: "postgres:17.2-bookworm",
@@ -61,6 +68,7 @@ export const DEFAULTS = {
     copiesDataAtStart: true,
     terminationGracePeriodSeconds: 60,
     uid: 999,
+    quorum: false,
   },
   cassandra: {
     image: "cassandra:5.0.2",
@@ -72,6 +80,7 @@ export const DEFAULTS = {
     copiesDataAtStart: true,
     terminationGracePeriodSeconds: 180,
     uid: 999,
+    quorum: true,
   },
 } as const satisfies Record<string, KindDefaults>;
 
@@ -96,6 +105,8 @@ export const LIMITS = {
   replicas: 1000,
   /** One day: a pod that needs longer to become ready has a problem a longer wait will not fix. */
   startupSeconds: 86400,
+  /** Counts in a namespace quota (pods, claims). */
+  quotaCount: 100000,
 } as const;
 export const WORKLOAD_KINDS = Object.keys(DEFAULTS) as WorkloadKind[];
 
@@ -103,6 +114,21 @@ export const WORKLOAD_KINDS = Object.keys(DEFAULTS) as WorkloadKind[];
 export const DEFAULT_RETENTION = { whenDeleted: "Retain", whenScaled: "Retain" } as const;
 
 export const DEFAULT_ACCESS_MODES = ["ReadWriteOnce"];
+
+/** Redis's own defaults. */
+export const REDIS_DEFAULTS = {
+  /**
+   * Sentinel (automatic failover) is on by default from this many replicas, and refused below:
+   * one Sentinel runs in each pod, and a majority of them must agree to elect a new primary, which
+   * still exists after losing a pod only from three pods up.
+   */
+  sentinelMinReplicas: 3,
+} as const;
+
+/** Whether a Redis workload of `replicas` pods runs Sentinel when its config does not say. */
+export function redisSentinelDefault(replicas: number): boolean {
+  return replicas >= REDIS_DEFAULTS.sentinelMinReplicas;
+}
 
 /** PostgreSQL's own defaults: the application database and role, and the streaming-replication role. */
 export const POSTGRES_DEFAULTS = {
@@ -145,3 +171,17 @@ export function cassandraHeapCeilingMiB(memoryMiB: number): number {
   const reserve = Object.values(CASSANDRA_MEMORY_RESERVE).reduce((a, b) => a + b, 0);
   return Math.min(Math.floor(memoryMiB / 2), memoryMiB - cassandraDirectMiB(memoryMiB) - reserve);
 }
+
+/**
+ * Metrics (components/metrics.ts): each kind's exporter image, pinned by version, and the scrape
+ * interval a ServiceMonitor asks for when the stack names none.
+ */
+export const METRICS_DEFAULTS = {
+  images: {
+    nginx: "nginx/nginx-prometheus-exporter:1.4.1",
+    redis: "oliver006/redis_exporter:v1.67.0",
+    postgres: "quay.io/prometheuscommunity/postgres-exporter:v0.17.1",
+    cassandra: "criteord/cassandra_exporter:2.3.8",
+  },
+  interval: "30s",
+} as const satisfies { images: Record<WorkloadKind, string>; interval: string };

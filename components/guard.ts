@@ -24,6 +24,11 @@ export interface GuardState {
    * StatefulSet, so no claim can be expanded after it, and the size must not change.
    */
   partitioned?: boolean;
+  /**
+   * The VolumeSnapshots the claims were restored from (`restoreFrom`). A claim is restored only when
+   * it is created and its `dataSource` never changes, so a restore is set once, with the workload.
+   */
+  restoredFrom?: string;
 }
 
 /** Why `news` cannot replace `olds` on a running workload; empty when it can. */
@@ -63,6 +68,17 @@ export function guardProblems(olds: GuardState, news: GuardState): string[] {
     if (old !== undefined && old !== value) {
       problems.push(`${w}: ${what} cannot change from ${old} to ${value}: ${instead}`);
     }
+  }
+  if (news.restoredFrom !== undefined && news.restoredFrom !== olds.restoredFrom) {
+    problems.push(
+      olds.restoredFrom === undefined
+        ? `${w}: restoreFrom cannot be added to a running workload: its claims data-<name>-<i> ` +
+            "exist already, and a claim is restored only when it is created; restore into a new " +
+            "workload (another name), or delete this workload and its claims first (README, Snapshots and restore)"
+        : `${w}: restoreFrom cannot change from ${olds.restoredFrom} to ${news.restoredFrom}: ` +
+            "the claims were restored when they were created and keep their data; remove restoreFrom " +
+            "once the workload runs (the claims stay), then change replicas or anything else",
+    );
   }
   if (news.scaleDown && news.replicas < olds.replicas) {
     problems.push(

@@ -54,6 +54,13 @@ export function objectNames(name: string) {
     networkPolicy: name,
     configMap: `${name}-config`,
     secret: `${name}-auth`,
+    /** The write Service of a workload with a primary: it selects the primary. */
+    writeService: `${name}-rw`,
+    /** The read Service of a workload with a primary: it selects the replicas. */
+    readService: `${name}-ro`,
+    /** The pod agent's identity, and its Role and RoleBinding. */
+    serviceAccount: name,
+    agentRole: `${name}-agent`,
   };
 }
 

@@ -2,6 +2,7 @@
 // start, so pods are managed in Parallel by default.
 import * as pulumi from "@pulumi/pulumi";
 import { assertValidWorkload } from "./workloadRules";
+import { metricsFor, nginxExporter } from "./metrics";
 import { objectNames } from "./names";
 import { StatefulWorkload } from "./statefulWorkload";
 import { BaseWorkloadArgs, resolveWorkloadArgs } from "./workloadArgs";
@@ -54,6 +55,7 @@ export class Nginx extends pulumi.ComponentResource {
         ports: [{ name: "http", port: NGINX_PORT }],
         storage: { ...storage, mountPath: CONTENT },
         configData: { "default.conf": nginxServerConfig() },
+        metrics: metricsFor(args.metrics, nginxExporter),
         volumes: [{ name: "config", configMap: { name: names.configMap } }],
         initContainers: [
           {

@@ -1,14 +1,19 @@
 // PostgreSQL as a StatefulSet: pod 0 initialises the primary; every other pod clones it with
-// pg_basebackup on its first start and then streams from it as a hot-standby read replica. Three
+// pg_basebackup on its first start and then streams from it as a hot-standby read replica, through
+// a replication slot of its own. A replica that can never stream from it again (its WAL gone, a
+// primary initialised anew, a diverged timeline) clones it again by itself, and an empty pod 0
+// holds back while pod 1 holds the database, until restore.sh rebuilds it from pod 1. Three
 // generated passwords (superuser, application role, replication role) live only in the workload's
 // Secret, mounted as files: the Secret is the source of truth at every start and after every change,
 // not only on the first boot. A `reconcile` sidecar applies it to the live primary's roles and
 // keeps each pod's replication passfile current.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { agentMount, REPLICAS_FILE, RESTART_FILE, ROLE_FILE, ROLES } from "./agent";
 import { assertValidWorkload } from "./workloadRules";
+import { metricsFor, postgresExporter } from "./metrics";
 import { POSTGRES_DEFAULTS } from "./defaults";
-import { objectNames } from "./names";
+import { objectNames, podDnsNames } from "./names";
 import { mebibytes } from "./quantity";
 import { StatefulWorkload } from "./statefulWorkload";
 import { BaseWorkloadArgs, fieldEnv, firstPodDnsName, resolveWorkloadArgs } from "./workloadArgs";
@@ -83,16 +88,200 @@ const SHARED_FUNCTIONS = [
 ];
 
 /**
+ * Seconds a replica's WAL receiver may go without streaming, while replay stands still too, before
+ * the sidecar asks the primary whether it ever will again. Twelve of the receiver's own 5 s retries
+ * (wal_retrieve_retry_interval): a replica that is only catching up replays (the clock starts
+ * again), and a primary that is restarting does not answer (no verdict). The checks themselves are
+ * definite, so this is only how soon a replica that never will is noticed.
+ */
+export const STREAM_STALL_SECONDS = 60;
+/**
+ * On the claim, next to PGDATA: why this replica must clone its primary again, written by the
+ * sidecar when it finds out at run time (`<kind> <reason>`); the init container acts on it at the
+ * pod's next start and removes it after the clone.
+ */
+export const POSTGRES_RECLONE_MARKER = `${MOUNT}/reclone`;
+/**
+ * Seconds an empty pod 0 waits for a pod 1 whose name does not resolve before it initialises a new
+ * primary. Under OrderedReady the controller creates no pod 1 while pod 0 is unready, so such a pod
+ * 1 is either absent for good (a first start, one pod) or was created moments before and is being
+ * given an address, which takes seconds. Every first start pays this once.
+ */
+export const POSTGRES_ABSENT_GRACE_SECONDS = 60;
+
+/**
+ * Shell functions for replication checks, used by the init container, the sidecar and the restore
+ * script. `slot` is this pod's replication slot on the primary (the StatefulSet's name with `-` as
+ * `_`, then the ordinal: lower-case letters, digits and `_`, at most 56 characters). `repl` runs one
+ * replication-protocol command as the replication role (password from the passfile). `never_streams`
+ * compares this replica with the primary: a system identifier of another database, a timeline that
+ * forked off the primary's before this replica's position, or WAL the primary no longer has (its
+ * slot lost or missing, and the primary refuses to stream from the segment of its position, as
+ * its WAL receiver would ask) each mean that it can never stream again; it then sets `kind`
+ * (foreign, diverged, gone) and `why`.
+ */
+const REPLICATION_FUNCTIONS = [
+  'marker="${PGDATA%/*}/reclone"',
+  'slot_prefix="$(printf %s "${POD_NAME%-*}" | tr - _)"',
+  'slot="${slot_prefix}_${POD_NAME##*-}"',
+  "repl() {",
+  '  PGPASSFILE="$REPLICATION_PASSFILE" PGCONNECT_TIMEOUT=5 psql -X -w -q -A -t -F "|" \\',
+  '    "host=$1 port=$2 user=$REPLICATION_USER dbname=replication replication=true" -c "$3"',
+  "}",
+  'is_lsn() { case $1 in ""|*[!0-9A-F/]*|/*|*/|*/*/*) return 1 ;; */*) return 0 ;; esac; return 1; }',
+  "lsn() { echo $(( (16#${1%/*} << 32) | 16#${1#*/} )); }",
+  "hex_lsn() { printf '%X/%X' $(($1 >> 32)) $(($1 & 0xFFFFFFFF)); }",
+  'ctl() { LC_ALL=C pg_controldata "$PGDATA" 2>/dev/null | sed -n "s/^$1: *//p"; }',
+  // Creates this pod's slot on the primary unless it exists; true when it exists.
+  "ensure_slot() {",
+  '  slot_error=$(repl "$PRIMARY_HOST" "$PRIMARY_PORT" "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1) &&',
+  '    { echo "created the replication slot $slot on the primary"; return 0; }',
+  '  case $slot_error in *"already exists"*) return 0 ;; esac',
+  "  return 1",
+  "}",
+  // wal_on_primary TIMELINE POSITION PRIMARY_POSITION prints gone, there or unknown: whether the
+  // primary still streams the WAL segment of POSITION on TIMELINE, asked as the WAL receiver asks
+  // (from the segment's start), into a scratch directory. The primary's current segment is always
+  // there. A refusal comes at once; still waiting, silent, after 8 s is no refusal.
+  "wal_on_primary() {",
+  '  _size=$(ctl "Bytes per WAL segment")',
+  '  case $_size in ""|*[!0-9]*) echo unknown; return ;; esac',
+  '  _seg=$(( $(lsn "$2") / _size )); _per=$(( 0x100000000 / _size )); _dir="$PGDATA.walcheck"',
+  '  if [ "$_seg" -ge $(( $(lsn "$3") / _size )) ]; then echo there; return; fi',
+  '  rm -rf "$_dir" && mkdir "$_dir" || { echo unknown; return; }',
+  `  truncate -s "$_size" "$_dir/$(printf '%08X%08X%08X' "$1" $((_seg / _per)) $((_seg % _per))).partial"`,
+  '  _rc=0; _out=$(PGPASSFILE="$REPLICATION_PASSFILE" PGCONNECT_TIMEOUT=5 timeout 8 pg_receivewal -D "$_dir" \\',
+  '    -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$REPLICATION_USER" -w -n --no-sync \\',
+  '    -E "$(hex_lsn $((_seg * _size + 1)))" 2>&1) || _rc=$?',
+  '  rm -rf "$_dir"',
+  '  case $_rc:$_out in *"has already been removed"*) echo gone ;; 0:*|124:) echo there ;; *) echo unknown ;; esac',
+  "}",
+  // never_streams SYSID TIMELINE POSITION [always]: 0 with kind and why set when this replica can
+  // never stream from the primary, 1 when nothing says so, 2 when the primary does not answer.
+  // `always` asks for the WAL even when the slot holds it (at run time, when streaming has stopped).
+  "never_streams() {",
+  "  kind= why=",
+  '  _id=$(repl "$PRIMARY_HOST" "$PRIMARY_PORT" IDENTIFY_SYSTEM 2>/dev/null) || return 2',
+  '  IFS="|" read -r _sys _tl _pos _ <<<"$_id"',
+  '  case $_tl in ""|*[!0-9]*) return 2 ;; esac',
+  '  is_lsn "$_pos" || return 2',
+  '  if [ "$1" != "$_sys" ]; then',
+  '    kind=foreign why="its system identifier $1 is not the primary\'s ($_sys): the primary was initialised anew"',
+  "    return 0",
+  "  fi",
+  '  if [ "$2" -gt "$_tl" ]; then',
+  '    kind=diverged why="its timeline $2 is ahead of the primary\'s ($_tl)"; return 0',
+  '  elif [ "$2" -lt "$_tl" ]; then',
+  '    _hist=$(repl "$PRIMARY_HOST" "$PRIMARY_PORT" "TIMELINE_HISTORY $_tl" 2>/dev/null) || return 2',
+  '    _fork=$(printf \'%s\\n\' "${_hist#*|}" | sed -n "s/^$2[[:space:]][[:space:]]*\\([0-9A-F]*\\/[0-9A-F]*\\).*/\\1/p")',
+  '    if ! is_lsn "$_fork"; then',
+  '      kind=diverged why="its timeline $2 is not in the history of the primary\'s timeline $_tl"; return 0',
+  "    fi",
+  '    if [ "$(lsn "$3")" -gt "$(lsn "$_fork")" ]; then',
+  '      kind=diverged why="its timeline $2 goes on to $3, past $_fork, where the primary\'s timeline $_tl forked off it"',
+  "      return 0",
+  "    fi",
+  '  elif [ "$(lsn "$3")" -gt "$(lsn "$_pos")" ]; then',
+  '    kind=diverged why="its position $3 is ahead of the primary\'s ($_pos) on timeline $2"; return 0',
+  "  fi",
+  '  _rs=$(repl "$PRIMARY_HOST" "$PRIMARY_PORT" "READ_REPLICATION_SLOT $slot" 2>/dev/null) || _rs="?|"',
+  '  IFS="|" read -r _type _restart _ <<<"$_rs"',
+  '  if is_lsn "$_restart" && [ "$(lsn "$_restart")" -le "$(lsn "$3")" ] && [ -z "${4:-}" ]; then return 1; fi',
+  "  case $_type in",
+  '    physical) if is_lsn "$_restart"; then _slot_is="its replication slot $slot holds WAL from $_restart on"',
+  '      else _slot_is="its replication slot $slot was invalidated (lost)"; fi ;;',
+  '    "") _slot_is="it has no replication slot on the primary" ;;',
+  '    *) _slot_is="its replication slot could not be read" ;;',
+  "  esac",
+  '  if [ "$(wal_on_primary "$2" "$3" "$_pos")" = gone ]; then',
+  '    kind=gone why="the WAL it needs is gone: $_slot_is, and the primary no longer has the WAL segment of its position $3 (timeline $2)"',
+  "    return 0",
+  "  fi",
+  "  return 1",
+  "}",
+];
+
+/**
+ * Shell functions of the init container. `stopped_position` reads the stopped replica's system
+ * identifier, timeline and position: the control file's last restartpoint or minimum recovery point,
+ * or, further on, where its WAL ends (pg_waldump reads it from the restartpoint on, to its end).
+ * `hold_while_pod1_may_hold_data`, on an empty pod 0 only, asks pod 1 (FIRST_REPLICA_HOST) over a
+ * replication connection whether it holds a database (IDENTIFY_SYSTEM answers on a standby) and
+ * holds pod 0 back while it does, or exists without answering; it lets pod 0 initialise a new
+ * primary once pod 1's name has not resolved for ABSENT_GRACE seconds, or go on as soon as
+ * restore.sh has filled PGDATA.
+ */
+const INIT_FUNCTIONS = [
+  "stopped_position() {",
+  '  sysid=$(ctl "Database system identifier"); tl=$(ctl "Latest checkpoint\'s TimeLineID")',
+  '  pos=$(ctl "Latest checkpoint location"); _redo=$(ctl "Latest checkpoint\'s REDO location")',
+  '  _min=$(ctl "Minimum recovery ending location"); _mtl=$(ctl "Min recovery ending loc\'s timeline")',
+  '  case $sysid$tl in ""|*[!0-9]*) return 1 ;; esac',
+  '  is_lsn "$pos" || return 1',
+  '  case $_mtl in ""|*[!0-9]*) ;; *) if [ "$_mtl" -gt "$tl" ]; then tl=$_mtl; fi ;; esac',
+  '  if is_lsn "$_min" && [ "$(lsn "$_min")" -gt "$(lsn "$pos")" ]; then pos=$_min; fi',
+  '  is_lsn "$_redo" || return 0',
+  '  _end=$(LC_ALL=C pg_waldump -p "$PGDATA/pg_wal" -t "$tl" -s "$_redo" 2>&1 >/dev/null |',
+  "    grep -o ' at [0-9A-F]*/[0-9A-F]*' | tail -n 1) || _end=",
+  "  _end=${_end# at }",
+  '  if is_lsn "$_end" && [ "$(lsn "$_end")" -gt "$(lsn "$pos")" ]; then pos=$_end; fi',
+  "  return 0",
+  "}",
+  "pod1_state() {",
+  '  _out=$(repl "$FIRST_REPLICA_HOST" "${FIRST_REPLICA_PORT:-$PRIMARY_PORT}" IDENTIFY_SYSTEM 2>&1) &&',
+  '    { echo "data ${_out%%|*}"; return; }',
+  // No pod by that name (glibc's and musl's words); refused, silent, auth errors: it did not say.
+  '  case $_out in *"Name or service not known"*|*"No address associated"*|*"does not resolve"*) echo absent ;;',
+  "    *) echo unknown ;; esac",
+  "}",
+  "hold_while_pod1_may_hold_data() {",
+  `  _grace="\${ABSENT_GRACE:-${POSTGRES_ABSENT_GRACE_SECONDS}}"; _since=$(date +%s); _held= _told=`,
+  '  while [ ! -s "$PGDATA/PG_VERSION" ]; do',
+  "    _state=$(pod1_state)",
+  "    case $_state in",
+  "      absent)",
+  // Whole seconds: more than the grace apart on the clock is at least the grace in fact.
+  '        if [ $(( $(date +%s) - _since )) -gt "$_grace" ]; then',
+  '          echo "$FIRST_REPLICA_HOST does not exist after ${_grace}s: initialising a new, empty primary"; return 0',
+  "        fi",
+  '        if [ -z "$_told" ]; then _told=1',
+  '          echo "$PGDATA is empty: waiting up to ${_grace}s for $FIRST_REPLICA_HOST, which does not exist (yet), before initialising a new primary"',
+  "        fi ;;",
+  "      *)",
+  '        if [ -z "$_held" ]; then _held=1',
+  '          case $_state in data*) _has="holds a database (system identifier ${_state#data })" ;;',
+  '            *) _has="exists but does not answer (it may hold a database)" ;; esac',
+  '          echo "NOT STARTING: $PGDATA is empty, and $FIRST_REPLICA_HOST $_has; as the primary this pod would start a new, empty database that no replica can follow. Rebuild this pod from it: kubectl exec $POD_NAME -c clone-primary -- bash ' +
+    `${SCRIPTS_DIR}/restore.sh (README, PostgreSQL: pod 0 lost its data)"`,
+  "        fi ;;",
+  "    esac",
+  '    sleep "${HOLD_INTERVAL:-10}" & wait $!',
+  "  done",
+  '  if [ -n "$_held" ]; then echo "$PGDATA holds a data directory now: starting as the primary"; fi',
+  "}",
+];
+
+/**
  * The init container of every pod, at every start:
  * 1. A data directory of another major version than the server's stops the pod here, with one log
  *    line that says what to do, and sleeps: the pod stays in Init and the rollout stops at it,
  *    instead of a crash loop on "database files are incompatible with server".
  * 2. Writes the replication passfile from the mounted Secret.
- * 3. On a replica's first start, clones the primary with pg_basebackup into a scratch directory (an
- *    interrupted clone starts over rather than leaving half a data directory), retrying until the
- *    primary lets it in.
- * 4. On every replica, writes standby.signal and its own primary_conninfo, which names the passfile
- *    rather than holding the password (one written by an earlier `pg_basebackup -R` is replaced).
+ * 3. Pod 0 with an empty PGDATA holds back while pod 1 holds a database (see INIT_FUNCTIONS), so
+ *    that it never starts a new, empty primary under replicas that hold the data.
+ * 4. A replica with a data directory is checked against the primary (REPLICATION_FUNCTIONS), or
+ *    the sidecar's marker (POSTGRES_RECLONE_MARKER) says why it must clone again; otherwise it
+ *    makes sure that its replication slot exists and resumes streaming.
+ * 5. A replica without one, or that must clone again, clones the primary with pg_basebackup through
+ *    a fresh slot of its own into a scratch directory (an interrupted clone starts over rather than
+ *    leaving half a data directory), retrying until the primary lets it in, and swaps it in only
+ *    after success. The old data directory of a replica whose WAL is gone is a stale copy of the
+ *    primary's and is deleted first; that of a foreign or diverged one may hold what a human wants
+ *    to look at, and is kept beside the new one (`<PGDATA>.<kind>-<time>`) unless the claim has no
+ *    room for both, when it is deleted; the log says which.
+ * 6. On every replica, writes standby.signal, its own primary_conninfo, which names the passfile
+ *    rather than holding the password (one written by an earlier `pg_basebackup -R` is replaced),
+ *    and primary_slot_name.
  */
 export const POSTGRES_CLONE_SCRIPT = [
   "set -eu",
@@ -100,6 +289,8 @@ export const POSTGRES_CLONE_SCRIPT = [
   // deleted while it waits for the primary would wait out its whole grace period.
   "trap 'exit 143' TERM INT",
   ...SHARED_FUNCTIONS,
+  ...REPLICATION_FUNCTIONS,
+  ...INIT_FUNCTIONS,
   "halt() {",
   '  echo "$1"',
   "  trap 'exit 1' TERM INT",
@@ -113,22 +304,58 @@ export const POSTGRES_CLONE_SCRIPT = [
   "  fi",
   "fi",
   'write_passfile || { echo "no replication password in $SECRETS_DIR"; exit 1; }',
-  'if [ "${POD_NAME##*-}" = 0 ]; then echo "pod 0 is the primary: nothing to clone"; exit 0; fi',
+  'if [ "${POD_NAME##*-}" = 0 ]; then',
+  '  if [ ! -s "$PGDATA/PG_VERSION" ] && [ -n "${FIRST_REPLICA_HOST:-}" ]; then hold_while_pod1_may_hold_data; fi',
+  '  echo "pod 0 is the primary: nothing to clone"; exit 0',
+  "fi",
+  "kind= why= answered=",
   'if [ -s "$PGDATA/PG_VERSION" ]; then',
+  '  if [ -s "$marker" ]; then',
+  '    read -r kind why <"$marker" || :',
+  '    why="$why (found by the reconcile sidecar while the server ran)"; answered=1',
+  "  elif stopped_position; then",
+  '    checked=0; never_streams "$sysid" "$tl" "$pos" || checked=$?',
+  '    if [ "$checked" = 2 ]; then echo "the primary $PRIMARY_HOST does not answer: no checks; streaming resumes once it is back"',
+  "    else answered=1; fi",
+  "  else",
+  '    echo "cannot read the control file of $PGDATA: no checks against the primary"',
+  "  fi",
+  "fi",
+  'if [ -s "$PGDATA/PG_VERSION" ] && [ -z "$kind" ]; then',
   '  echo "already a replica: streaming resumes"',
+  '  if [ -n "$answered" ] && ! ensure_slot; then echo "could not create the replication slot $slot on the primary: $slot_error"; fi',
   "else",
+  '  if [ -n "$kind" ]; then echo "CLONING AGAIN: this replica can never stream from $PRIMARY_HOST: $why"; fi',
   `  until pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -t ${ISREADY_TIMEOUT}; do`,
   '    echo "waiting for the primary $PRIMARY_HOST"; sleep 2 & wait $!',
   "  done",
+  '  if [ "$kind" = gone ]; then',
+  '    echo "deleting $PGDATA first: a copy of the primary\'s own data that can no longer catch up"',
+  "  fi",
+  '  if [ -z "$kind" ] || [ "$kind" = gone ]; then rm -rf "$PGDATA"; fi',
   "  until",
   '    rm -rf "$PGDATA.clone"',
-  '    PGPASSFILE="$REPLICATION_PASSFILE" pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" \\',
-  '      -U "$REPLICATION_USER" -D "$PGDATA.clone" -X stream --checkpoint=fast --no-password',
+  // A fresh slot: it holds the WAL from the clone's start on, whatever an earlier one held.
+  '    repl "$PRIMARY_HOST" "$PRIMARY_PORT" "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || :',
+  '    use_slot=; if ensure_slot; then use_slot=1; else echo "cloning without a replication slot: $slot_error"; fi',
+  '    out=$(PGPASSFILE="$REPLICATION_PASSFILE" pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" \\',
+  '      -U "$REPLICATION_USER" -D "$PGDATA.clone" -X stream --checkpoint=fast --no-password \\',
+  '      ${use_slot:+-S "$slot"} 2>&1)',
   "  do",
+  "    printf '%s\\n' \"$out\"",
+  '    if [ -d "$PGDATA" ] && case $out in *"No space left on device"*) true ;; *) false ;; esac; then',
+  '      echo "no room on the claim for both the old $PGDATA and a new clone: deleting the old one"; rm -rf "$PGDATA"',
+  "    fi",
   '    echo "cloning the primary failed: retrying in 5s"; sleep 5 & wait $!; write_passfile || :',
   "  done",
-  '  rm -rf "$PGDATA"',
+  '  if [ -n "$out" ]; then printf \'%s\\n\' "$out"; fi',
+  '  if [ -d "$PGDATA" ]; then',
+  '    aside="$PGDATA.$kind-$(date -u +%Y%m%dT%H%M%SZ)"',
+  '    mv "$PGDATA" "$aside"',
+  '    echo "kept the old data directory at $aside: look at it, then delete it to free its space"',
+  "  fi",
   '  mv "$PGDATA.clone" "$PGDATA"',
+  '  rm -f "$marker"',
   '  echo "cloned the primary $PRIMARY_HOST"',
   "fi",
   'conf="$PGDATA/postgresql.auto.conf"',
@@ -136,15 +363,89 @@ export const POSTGRES_CLONE_SCRIPT = [
   '  echo "removing the replication password from primary_conninfo: it now reads $REPLICATION_PASSFILE"',
   "fi",
   "{",
-  "  grep -Ev '^[[:space:]]*primary_conninfo[[:space:]]*=' \"$conf\" 2>/dev/null || :",
+  "  grep -Ev '^[[:space:]]*primary_(conninfo|slot_name)[[:space:]]*=' \"$conf\" 2>/dev/null || :",
   `  printf "primary_conninfo = 'host=%s port=%s user=%s passfile=%s application_name=%s'\\n" \\`,
   '    "$PRIMARY_HOST" "$PRIMARY_PORT" "$REPLICATION_USER" "$REPLICATION_PASSFILE" "$POD_NAME"',
+  `  printf "primary_slot_name = '%s'\\n" "$slot"`,
   '} > "$conf.new"',
   'chmod 600 "$conf.new"',
   'mv -f "$conf.new" "$conf"',
   'touch "$PGDATA/standby.signal"',
   "",
 ].join("\n");
+
+/**
+ * Shell functions of the sidecar. On a replica (any pod but 0), `watch_stream` notices a WAL
+ * receiver that has not streamed, while replay stood still, for STREAM_STALL_SECONDS; it makes sure
+ * that the pod's slot exists (a primary rebuilt from pod 1 has none), then asks the primary
+ * (`never_streams`, with the running server's replay position and timeline). When the answer is
+ * that this replica never will stream, it writes the reason to the claim (POSTGRES_RECLONE_MARKER,
+ * for the init container) and to the agent's RESTART_FILE (the agent deletes the pod, whose init
+ * container then clones the primary again), once. On the primary, `drop_slots` drops the inactive
+ * slots named like its replicas' (`<prefix>_<ordinal>`, no other) that are lost, or whose ordinal is
+ * at or above the StatefulSet's replica count in the agent's REPLICAS_FILE (when it is there), and
+ * logs each drop.
+ */
+const SIDECAR_FUNCTIONS = [
+  `stall="\${STREAM_STALL_SECONDS:-${STREAM_STALL_SECONDS}}" stalled_since= replayed= restart_asked= noted=`,
+  "running_position() {",
+  `  _row=$(psql -X -w -q -A -t -F '|' -U postgres -d postgres -c "SELECT (SELECT system_identifier FROM pg_control_system()), greatest(r.min_recovery_end_timeline, c.timeline_id), pg_last_wal_replay_lsn(), coalesce((SELECT status FROM pg_stat_wal_receiver), 'stopped') FROM pg_control_recovery() r, pg_control_checkpoint() c" 2>/dev/null) || return 1`,
+  '  IFS="|" read -r sysid tl pos receiver <<<"$_row"',
+  '  case $sysid$tl in ""|*[!0-9]*) return 1 ;; esac',
+  '  is_lsn "$pos" || return 1',
+  // Once a replica follows its primary onto a newer timeline, it replays files named after that one.
+  '  _size=$(ctl "Bytes per WAL segment")',
+  '  case $_size in ""|*[!0-9]*) return 0 ;; esac',
+  '  _seg=$(( $(lsn "$pos") / _size )); _per=$(( 0x100000000 / _size ))',
+  `  for _f in "$PGDATA"/pg_wal/????????$(printf '%08X%08X' $((_seg / _per)) $((_seg % _per))); do`,
+  '    [ -e "$_f" ] || continue',
+  "    _f=${_f##*/}; _t=$(( 16#${_f:0:8} ))",
+  '    if [ "$_t" -gt "$tl" ]; then tl=$_t; fi',
+  "  done",
+  "}",
+  "watch_stream() {",
+  '  [ -z "$restart_asked" ] || return 0',
+  "  running_position || return 0",
+  "  _now=$(date +%s)",
+  '  if [ "$receiver" = streaming ]; then stalled_since= noted=; return 0; fi',
+  '  if [ -z "$stalled_since" ] || [ "$pos" != "$replayed" ]; then stalled_since=$_now replayed=$pos; fi',
+  "  ensure_slot || :",
+  '  [ $((_now - stalled_since)) -ge "$stall" ] || return 0',
+  '  checked=0; never_streams "$sysid" "$tl" "$pos" always || checked=$?',
+  '  if [ "$checked" = 0 ]; then',
+  "    restart_asked=1",
+  '    printf \'%s %s\\n\' "$kind" "$why" >"$marker.new" && mv -f "$marker.new" "$marker"',
+  '    echo "not streaming for ${stall}s, and never will: $why; this pod must start over and clone the primary again"',
+  '    if [ -n "${RESTART_FILE:-}" ]; then',
+  '      echo "a replica that must clone its primary again: $why" >"$RESTART_FILE.new" && mv -f "$RESTART_FILE.new" "$RESTART_FILE"',
+  "    fi",
+  "    return 0",
+  "  fi",
+  // Look again after another stall period.
+  "  stalled_since=$_now",
+  '  if [ -z "$noted" ]; then noted=1',
+  '    if [ "$checked" = 2 ]; then echo "not streaming for ${stall}s: the primary $PRIMARY_HOST does not answer"',
+  '    else echo "not streaming for ${stall}s, though nothing the primary says means it never will: waiting"; fi',
+  "  fi",
+  "}",
+  "drop_slots() {",
+  '  case $slot_prefix in ""|*[!a-z0-9_]*) return 0 ;; esac',
+  '  _replicas=$(cat "${REPLICAS_FILE:-/dev/null}" 2>/dev/null) || _replicas=',
+  "  case $_replicas in *[!0-9]*) _replicas= ;; esac",
+  `  _slots=$(psql -X -w -q -A -t -F '|' -U postgres -d postgres -c "SELECT slot_name, wal_status FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active AND slot_name ~ '^\${slot_prefix}_[0-9]+\\$'" 2>/dev/null) || return 0`,
+  '  printf \'%s\\n\' "$_slots" | while IFS="|" read -r _name _status; do',
+  '    [ -n "$_name" ] || continue',
+  '    if [ "$_status" = lost ]; then',
+  '      _why="lost: its replica fell further behind than max_slot_wal_keep_size while away, and clones the primary again"',
+  '    elif [ -n "$_replicas" ] && [ "${_name##*_}" -ge "$_replicas" ]; then',
+  '      _why="pod ${_name##*_} is gone: the StatefulSet has $_replicas replicas"',
+  "    else continue; fi",
+  `    if psql -X -w -q -U postgres -d postgres -c "SELECT pg_drop_replication_slot('$_name')" >/dev/null 2>&1; then`,
+  '      echo "dropped the replication slot $_name: $_why"',
+  "    fi",
+  "  done",
+  "}",
+];
 
 /**
  * What the sidecar runs, as `postgres` over the local socket, to make a primary's roles match the
@@ -201,10 +502,14 @@ export const POSTGRES_RECONCILE_SQL = [
  *   no line does yet, and runs POSTGRES_RECONCILE_SQL, with the passwords in psql's environment only.
  * It becomes ready (the marker file) once the first reconcile on a primary succeeded, or once the
  * server answers as a replica, which has nothing to reconcile: its roles are the primary's.
+ * On every pass, on a replica it watches the WAL receiver, and on the primary it drops the slots of
+ * replicas that are gone or lost (SIDECAR_FUNCTIONS).
  */
 export const POSTGRES_RECONCILE_SCRIPT = [
   "set -u",
   ...SHARED_FUNCTIONS,
+  ...REPLICATION_FUNCTIONS,
+  ...SIDECAR_FUNCTIONS,
   "trap 'exit 0' TERM INT",
   'interval="${RECONCILE_INTERVAL:-10}"',
   "reconcile() {",
@@ -222,6 +527,11 @@ export const POSTGRES_RECONCILE_SCRIPT = [
   "}",
   'rm -f "$RECONCILED_MARKER"',
   "applied= passfile_for= waiting=",
+  // The pod's role, for the agent's label (the write and read Services select on it).
+  "set_role() {",
+  '  [ -n "${ROLE_FILE:-}" ] && [ "$(cat "$ROLE_FILE" 2>/dev/null)" != "$1" ] || return 0',
+  '  echo "$1" >"$ROLE_FILE.new" && mv -f "$ROLE_FILE.new" "$ROLE_FILE" && echo "role: $1"',
+  "}",
   "while :; do",
   `  fingerprint=$(cd "$SECRETS_DIR" && cat ${Object.values(POSTGRES_SECRET_KEYS).join(" ")} | sha256sum) || fingerprint=`,
   '  if [ -n "$fingerprint" ] && [ "$fingerprint" != "$passfile_for" ]; then',
@@ -230,11 +540,14 @@ export const POSTGRES_RECONCILE_SCRIPT = [
   "  recovery=$(psql -X -w -q -A -t -U postgres -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null) || recovery=",
   "  case $recovery in",
   "    t)",
+  `      set_role ${ROLES.replica}`,
   '      if [ ! -e "$RECONCILED_MARKER" ]; then',
   '        touch "$RECONCILED_MARKER"; echo "a replica: its roles are the primary\'s, nothing to reconcile"',
   "      fi",
+  '      if [ "${POD_NAME##*-}" != 0 ]; then watch_stream; fi',
   "      applied= ;;",
   "    f)",
+  `      set_role ${ROLES.primary}`,
   '      if [ -n "$fingerprint" ] && [ "$fingerprint" != "$applied" ]; then',
   "        if reconcile; then",
   "          applied=$fingerprint",
@@ -243,7 +556,8 @@ export const POSTGRES_RECONCILE_SCRIPT = [
   "        else",
   '          echo "reconciling the roles with the Secret failed: retrying in ${interval}s"',
   "        fi",
-  "      fi ;;",
+  "      fi",
+  "      drop_slots ;;",
   "    *)",
   '      if [ -z "$waiting" ]; then echo "waiting for the server on $PGHOST"; waiting=1; fi ;;',
   "  esac",
@@ -284,11 +598,86 @@ export const POSTGRES_READINESS_SCRIPT = [
   "",
 ].join("\n");
 
-/** Server settings from the container's memory: shared buffers a quarter of the request. */
-export function postgresSettings(resources: {
-  requests: { memory: string };
-  limits: { memory: string };
-}): Record<string, string> {
+/**
+ * Run by hand in pod 0's init container while it holds back (INIT_FUNCTIONS): rebuilds pod 0's empty
+ * PGDATA from pod 1 (FIRST_REPLICA_HOST). It copies pod 1 with pg_basebackup into a scratch
+ * directory, starts the copy (no TCP, a private socket) as pod 1's standby until it has replayed
+ * all that pod 1 has replayed, promotes it (a new timeline, forking off at or after pod 1's
+ * position, so that pod 1 and every replica not ahead of it follow it; one that is ahead clones it
+ * by itself), stops it and moves it into place. Pod 0 then starts from it as the primary.
+ */
+export const POSTGRES_RESTORE_SCRIPT = [
+  "set -eu",
+  ...SHARED_FUNCTIONS,
+  ...REPLICATION_FUNCTIONS,
+  'say() { echo "restore: $*"; }',
+  'if [ "${POD_NAME##*-}" != 0 ]; then say "run this in pod 0\'s clone-primary container, not in $POD_NAME"; exit 1; fi',
+  'if [ -z "${FIRST_REPLICA_HOST:-}" ]; then say "FIRST_REPLICA_HOST is not set: no pod 1 to restore from"; exit 1; fi',
+  'if [ -s "$PGDATA/PG_VERSION" ]; then say "$PGDATA already holds a data directory: nothing to restore"; exit 1; fi',
+  'write_passfile || { say "no replication password in $SECRETS_DIR"; exit 1; }',
+  'port="${FIRST_REPLICA_PORT:-$PRIMARY_PORT}" copy="$PGDATA.restore" run="$PGDATA.restore-run"',
+  'target=$(PGPASSFILE="$REPLICATION_PASSFILE" PGCONNECT_TIMEOUT=5 psql -X -w -q -A -t -c "SELECT pg_last_wal_replay_lsn()" \\',
+  '  "host=$FIRST_REPLICA_HOST port=$port user=$REPLICATION_USER dbname=postgres" 2>&1) || :',
+  'if ! is_lsn "$target"; then say "$FIRST_REPLICA_HOST is not a replica that says how far it replayed: $target"; exit 1; fi',
+  'rm -rf "$copy" "$run"',
+  'say "copying $FIRST_REPLICA_HOST, which replayed up to $target, into $copy"',
+  'PGPASSFILE="$REPLICATION_PASSFILE" pg_basebackup -h "$FIRST_REPLICA_HOST" -p "$port" -U "$REPLICATION_USER" \\',
+  '  -D "$copy" -X stream --checkpoint=fast --no-password',
+  'conf="$copy/postgresql.auto.conf"',
+  "settings() { grep -Ev '^[[:space:]]*primary_(conninfo|slot_name)[[:space:]]*=' \"$conf\" || :; }",
+  "{",
+  "  settings",
+  `  printf "primary_conninfo = 'host=%s port=%s user=%s passfile=%s'\\n" "$FIRST_REPLICA_HOST" "$port" \\`,
+  '    "$REPLICATION_USER" "$REPLICATION_PASSFILE"',
+  '} >"$conf.new"',
+  'mv -f "$conf.new" "$conf"',
+  'touch "$copy/standby.signal"',
+  'mkdir -m 700 "$run"',
+  `pg_ctl -D "$copy" -l "$run/server.log" -w -t 300 -s \\`,
+  `  -o "-c listen_addresses= -c port=${POSTGRES_PORT} -c unix_socket_directories=$run -c hot_standby=on" start`,
+  "started=$(date +%s)",
+  `until [ "$(psql -X -w -q -A -t -h "$run" -p ${POSTGRES_PORT} -U postgres -d postgres \\`,
+  `  -c "SELECT pg_last_wal_replay_lsn() >= '$target'" 2>/dev/null)" = t ]; do`,
+  '  if [ $(( $(date +%s) - started )) -ge "${RESTORE_WAIT:-300}" ]; then',
+  '    say "the copy did not replay up to $target in ${RESTORE_WAIT:-300}s: stopping it; see $run/server.log, then run this again"',
+  '    pg_ctl -D "$copy" -m fast -w -s stop || :; exit 1',
+  "  fi",
+  "  sleep 1",
+  "done",
+  'pg_ctl -D "$copy" -w -t 300 -s promote',
+  'pg_ctl -D "$copy" -m fast -w -t 60 -s stop',
+  'settings >"$conf.new"; mv -f "$conf.new" "$conf"',
+  'rm -f "$copy/standby.signal"',
+  'timeline=$(PGDATA="$copy" ctl "Latest checkpoint\'s TimeLineID")',
+  'rm -rf "$run" "$PGDATA"',
+  'mv "$copy" "$PGDATA"',
+  'say "$PGDATA holds the data of $FIRST_REPLICA_HOST, promoted to timeline $timeline: this pod starts from it as the primary"',
+  "",
+].join("\n");
+
+/**
+ * The most WAL (MiB) the primary keeps for replication slots (`max_slot_wal_keep_size`): a quarter
+ * of the claim, and never less than wal_keep_size. WAL shares the claim with the data, and a slot
+ * keeps every segment from its replica's position on: a replica that is away for long would fill
+ * the claim and stop the primary. Past this bound its slot is lost and the replica clones the
+ * primary again by itself; a quarter leaves the rest of the claim to the data and to max_wal_size.
+ * Below wal_keep_size the bound would change nothing, since that much WAL is kept anyway.
+ */
+export function maxSlotWalKeepMiB(claimMiB: number): number {
+  return Math.max(parseInt(POSTGRES_DEFAULTS.walKeepSize, 10), Math.floor(claimMiB / 4));
+}
+
+/**
+ * Server settings from the container's memory (shared buffers a quarter of the request) and the
+ * claim's size (the WAL slots may keep, see maxSlotWalKeepMiB).
+ */
+export function postgresSettings(
+  resources: {
+    requests: { memory: string };
+    limits: { memory: string };
+  },
+  claimSize: string,
+): Record<string, string> {
   const request = mebibytes(resources.requests.memory)!;
   const limit = mebibytes(resources.limits.memory)!;
   return {
@@ -298,6 +687,7 @@ export function postgresSettings(resources: {
     wal_level: "replica",
     max_wal_senders: "10",
     wal_keep_size: POSTGRES_DEFAULTS.walKeepSize,
+    max_slot_wal_keep_size: `${maxSlotWalKeepMiB(mebibytes(claimSize)!)}MB`,
     hot_standby: "on",
   };
 }
@@ -330,10 +720,16 @@ export class Postgres extends pulumi.ComponentResource {
   public readonly workload: StatefulWorkload;
   public readonly serviceDnsName: pulumi.Output<string>;
   public readonly podDnsNames: pulumi.Output<string[]>;
-  /** Pod 0's stable DNS name: the primary, the only pod that takes writes. */
+  /** Pod 0's stable DNS name: the primary. */
   public readonly primaryDnsName: pulumi.Output<string>;
-  /** `postgresql://<user>:<password>@<primary>:5432/<database>`, a Pulumi secret. */
+  /** The write Service's DNS name: it selects the primary while the primary is ready. */
+  public readonly writeDnsName: pulumi.Output<string>;
+  /** The read Service's DNS name: the replicas (pod 0 alone when there is one pod). */
+  public readonly readDnsName: pulumi.Output<string>;
+  /** `postgresql://<user>:<password>@<write Service>:5432/<database>`, a Pulumi secret. */
   public readonly connectionString: pulumi.Output<string>;
+  /** `postgresql://<user>:<password>@<read Service>:5432/<database>`, a Pulumi secret. */
+  public readonly readConnectionString: pulumi.Output<string>;
   /** The application role's password, a Pulumi secret. */
   public readonly password: pulumi.Output<string>;
   /** Where pods find the application role's password: the Secret's name and key. */
@@ -347,6 +743,15 @@ export class Postgres extends pulumi.ComponentResource {
     const user = args.user ?? POSTGRES_DEFAULTS.user;
     const names = objectNames(shared.name);
     const primary = firstPodDnsName(shared);
+    // Pod 1's name whatever the replica count, so that scaling never changes the pod template: an
+    // empty pod 0 asks it whether it holds a database before initialising a new one.
+    const firstReplica = podDnsNames(
+      names.statefulSet,
+      names.service,
+      shared.namespace,
+      2,
+      shared.clusterDomain,
+    )[1];
     const keys = POSTGRES_SECRET_KEYS;
 
     const generated = (what: string) =>
@@ -384,7 +789,7 @@ export class Postgres extends pulumi.ComponentResource {
       ...app,
     ];
     const isReady = PG_ISREADY;
-    const settings = postgresSettings(resources);
+    const settings = postgresSettings(resources, storage.size);
     const shmMiB = Math.max(64, Math.floor(mebibytes(resources.requests.memory)! / 4));
     const stopWithin = Math.max(5, shared.terminationGracePeriodSeconds - 10);
     const mounts = {
@@ -401,6 +806,8 @@ export class Postgres extends pulumi.ComponentResource {
         ...shared,
         app: "postgresql",
         component: "database",
+        // Writes go to `<name>-rw` (the primary), reads to `<name>-ro` (the replicas).
+        primaryAndReplicas: true,
         // A data directory starts only under the major version that wrote it: the guard refuses a
         // change at preview (the init container is the backstop for images pinned by digest).
         fixedAfterStart: major
@@ -408,10 +815,15 @@ export class Postgres extends pulumi.ComponentResource {
           : {},
         ports: [{ name: "postgresql", port: POSTGRES_PORT }],
         storage: { ...storage, mountPath: MOUNT },
+        metrics: metricsFor(args.metrics, postgresExporter),
         configData: {
           "clone.sh": POSTGRES_CLONE_SCRIPT,
           "reconcile.sh": POSTGRES_RECONCILE_SCRIPT,
+          "restore.sh": POSTGRES_RESTORE_SCRIPT,
         },
+        // Pod names resolve while their pods are unready: an empty pod 0 must reach pod 1, a replica
+        // that does not stream. Clients use the write and read Services, which follow readiness.
+        publishNotReadyAddresses: true,
         secretData: {
           [keys.superuser]: superuserPassword,
           [keys.user]: userPassword,
@@ -442,6 +854,7 @@ export class Postgres extends pulumi.ComponentResource {
               ...podEnv,
               { name: "PRIMARY_HOST", value: primary },
               { name: "PRIMARY_PORT", value: String(POSTGRES_PORT) },
+              { name: "FIRST_REPLICA_HOST", value: firstReplica },
             ],
             resources: resources,
             volumeMounts: [mounts.data, mounts.run, mounts.auth, mounts.scripts],
@@ -503,9 +916,16 @@ export class Postgres extends pulumi.ComponentResource {
               { name: "PGHOST", value: POSTGRES_RUN_DIR },
               { name: "PGPORT", value: String(POSTGRES_PORT) },
               { name: "RECONCILED_MARKER", value: POSTGRES_RECONCILED_MARKER },
+              { name: "ROLE_FILE", value: ROLE_FILE },
+              // A replica asks the primary whether it can ever stream again, and asks the agent to
+              // restart the pod when it cannot; the primary drops the slots of departed replicas.
+              { name: "PRIMARY_HOST", value: primary },
+              { name: "PRIMARY_PORT", value: String(POSTGRES_PORT) },
+              { name: "RESTART_FILE", value: RESTART_FILE },
+              { name: "REPLICAS_FILE", value: REPLICAS_FILE },
             ],
             resources: RECONCILE_RESOURCES,
-            volumeMounts: [mounts.data, mounts.run, mounts.auth, mounts.scripts],
+            volumeMounts: [mounts.data, mounts.run, mounts.auth, mounts.scripts, agentMount],
             // Ready once the primary's roles match the Secret: pod 0 joins the Service, and pod 1
             // starts cloning, only when the replication role can log in.
             readinessProbe: {
@@ -524,14 +944,22 @@ export class Postgres extends pulumi.ComponentResource {
     this.primaryDnsName = pulumi.output(primary);
     this.password = pulumi.secret(userPassword);
     this.passwordSecret = { name: names.secret, key: keys.user };
-    this.connectionString = pulumi.secret(
-      pulumi.interpolate`postgresql://${user}:${userPassword}@${primary}:${POSTGRES_PORT}/${database}`,
-    );
+    this.writeDnsName = this.workload.writeDnsName!;
+    this.readDnsName = this.workload.readDnsName!;
+    const url = (host: pulumi.Output<string>) =>
+      pulumi.secret(
+        pulumi.interpolate`postgresql://${user}:${userPassword}@${host}:${POSTGRES_PORT}/${database}`,
+      );
+    this.connectionString = url(this.writeDnsName);
+    this.readConnectionString = url(this.readDnsName);
     this.registerOutputs({
       serviceDnsName: this.serviceDnsName,
       podDnsNames: this.podDnsNames,
       primaryDnsName: this.primaryDnsName,
+      writeDnsName: this.writeDnsName,
+      readDnsName: this.readDnsName,
       connectionString: this.connectionString,
+      readConnectionString: this.readConnectionString,
       password: this.password,
     });
   }

@@ -8,6 +8,7 @@ import { Nginx } from "./nginx";
 import { Postgres } from "./postgres";
 import { Redis } from "./redis";
 import { PATCH_FORCE } from "./statefulWorkload";
+import { limitRangeItems, QUOTA_OBJECT_NAME, resourceQuotaHard } from "./quota";
 
 /** The labels that make the API server enforce the restricted Pod Security Standard. */
 export const RESTRICTED_NAMESPACE_LABELS = {
@@ -24,14 +25,22 @@ export interface WorkloadOutputs {
   name: string;
   serviceDnsName: pulumi.Output<string>;
   podDnsNames: pulumi.Output<string[]>;
-  /** Redis and PostgreSQL: pod 0's DNS name, the primary that takes writes. */
+  /** Redis and PostgreSQL: pod 0's DNS name, the first primary. */
   primaryDnsName?: pulumi.Output<string>;
+  /** Redis and PostgreSQL: the write Service's DNS name, which follows the primary. */
+  writeDnsName?: pulumi.Output<string>;
+  /** Redis and PostgreSQL: the read Service's DNS name (the replicas). */
+  readDnsName?: pulumi.Output<string>;
   /** Redis and PostgreSQL: the Secret name and key that hold the (application) password. */
   passwordSecret?: { name: string; key: string };
-  /** PostgreSQL: a connection string for the application role, a Pulumi secret. */
+  /** Redis and PostgreSQL: a connection string to the write Service, a Pulumi secret. */
   connectionString?: pulumi.Output<string>;
+  /** Redis and PostgreSQL: a connection string to the read Service, a Pulumi secret. */
+  readConnectionString?: pulumi.Output<string>;
   /** Cassandra: the seeds' DNS names, usable as contact points. */
   seeds?: pulumi.Output<string[]>;
+  /** With `snapshots`: the VolumeSnapshot names of each set, by set name. */
+  snapshotSets?: pulumi.Output<Record<string, string[]>>;
 }
 
 function createWorkload(
@@ -43,12 +52,14 @@ function createWorkload(
   const outputs = (c: {
     serviceDnsName: pulumi.Output<string>;
     podDnsNames: pulumi.Output<string[]>;
+    workload: { snapshotSets: pulumi.Output<Record<string, string[]>> };
   }) => ({
     kind: w.kind,
     namespace: w.namespace,
     name: w.name,
     serviceDnsName: c.serviceDnsName,
     podDnsNames: c.podDnsNames,
+    ...(w.snapshots?.length ? { snapshotSets: c.workload.snapshotSets } : {}),
   });
   // Every key of the workload's config but its kind goes to its component as it is: nothing is
   // copied by hand, so nothing the schema accepts is dropped (test/components/configKeys.test.ts).
@@ -61,7 +72,11 @@ function createWorkload(
       return {
         ...outputs(redis),
         primaryDnsName: redis.primaryDnsName,
+        writeDnsName: redis.writeDnsName,
+        readDnsName: redis.readDnsName,
         passwordSecret: redis.passwordSecret,
+        connectionString: redis.connectionString,
+        readConnectionString: redis.readConnectionString,
       };
     }
     case "postgres": {
@@ -69,8 +84,11 @@ function createWorkload(
       return {
         ...outputs(pg),
         primaryDnsName: pg.primaryDnsName,
+        writeDnsName: pg.writeDnsName,
+        readDnsName: pg.readDnsName,
         passwordSecret: pg.passwordSecret,
         connectionString: pg.connectionString,
+        readConnectionString: pg.readConnectionString,
       };
     }
     case "cassandra": {
@@ -117,12 +135,45 @@ export function deployStack(config: StackConfig, opts: { provider?: k8s.Provider
     );
   }
 
+  // A namespace's quota and LimitRange come before its workloads: the LimitRange's defaults apply
+  // only to pods created after it, and config.ts has checked that the workloads fit both.
+  const admission = new Map<string, pulumi.CustomResource[]>();
+  for (const ns of config.namespaces) {
+    const namespace = namespaces.get(ns.name);
+    if (!namespace || (!ns.quota && !ns.limitRange)) continue;
+    const metadata = { name: QUOTA_OBJECT_NAME, namespace: ns.name };
+    const opts = { provider, dependsOn: [namespace] };
+    admission.set(ns.name, [
+      ...(ns.quota
+        ? [
+            new k8s.core.v1.ResourceQuota(
+              `${ns.name}-quota`,
+              { metadata, spec: { hard: resourceQuotaHard(ns.quota) } },
+              opts,
+            ),
+          ]
+        : []),
+      ...(ns.limitRange
+        ? [
+            new k8s.core.v1.LimitRange(
+              `${ns.name}-limits`,
+              { metadata, spec: { limits: limitRangeItems(ns.limitRange) } },
+              opts,
+            ),
+          ]
+        : []),
+    ]);
+  }
+
   const workloads = config.workloads.map((w) => {
     const namespace = namespaces.get(w.namespace);
     return createWorkload(
       w,
       { clusterDomain: config.clusterDomain, expandClaims: !rendering },
-      { providers: [provider], dependsOn: namespace ? [namespace] : [] },
+      {
+        providers: [provider],
+        dependsOn: [...(namespace ? [namespace] : []), ...(admission.get(w.namespace) ?? [])],
+      },
     );
   });
 

@@ -9,6 +9,32 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_ACCESS_MODES, DEFAULT_RETENTION, LIMITS } from "./defaults";
 import { GuardState, WorkloadGuard } from "./guard";
 import {
+  ClaimContext,
+  describeRestore,
+  PodBackup,
+  RestoreSource,
+  restoreClaims,
+  SnapshotSet,
+  snapshotSetNames,
+  snapshotSetsFixed,
+  veleroAnnotations,
+  volumeSnapshots,
+} from "./snapshots";
+import {
+  PlacementArgs,
+  placementProblems,
+  placementShapeProblems,
+  podPlacement,
+} from "./placement";
+import { agentContainer, agentRules, agentVolumes, ROLE_LABEL, ROLES } from "./agent";
+import {
+  METRICS_PORT_NAME,
+  METRICS_SERVICE_LABEL,
+  SERVICE_MONITOR_API_VERSION,
+  serviceMonitorSpec,
+  WorkloadMetrics,
+} from "./metrics";
+import {
   claimName,
   DEFAULT_CLUSTER_DOMAIN,
   DNS_1035_LABEL,
@@ -69,7 +95,8 @@ export interface RetentionPolicy {
   whenScaled: "Retain" | "Delete";
 }
 
-export interface StatefulWorkloadArgs {
+/** The workload; PlacementArgs says where its pods may run and how they spread over zones. */
+export interface StatefulWorkloadArgs extends PlacementArgs {
   /** The software, for `app.kubernetes.io/name` (e.g. `nginx`). */
   app: string;
   /** The role, for `app.kubernetes.io/component` (e.g. `web`, `database`, `cache`). */
@@ -186,6 +213,23 @@ export interface StatefulWorkloadArgs {
    */
   expandClaims?: boolean;
   /**
+   * Snapshot sets: one VolumeSnapshot per pod claim each (components/snapshots.ts), made after the
+   * StatefulSet is ready, kept in the cluster when a set leaves the list.
+   * @default []
+   */
+  snapshots?: SnapshotSet[];
+  /**
+   * Restore each pod's claim `data-<name>-<i>` from its own VolumeSnapshot: the claims are made
+   * before the StatefulSet, which adopts them by name.
+   * @default none
+   */
+  restoreFrom?: RestoreSource;
+  /**
+   * Velero's pod annotations: file system backup of the claim, a pre-backup quiesce hook.
+   * @default none
+   */
+  backup?: PodBackup;
+  /**
    * Values the running workload cannot survive a change of (a label such as "PostgreSQL major
    * version" to its value and what to do instead): the workload's guard refuses a change at
    * preview, before any object is touched.
@@ -197,6 +241,34 @@ export interface StatefulWorkloadArgs {
    * @default scaling down is allowed
    */
   scaleDownRefusal?: string;
+  /**
+   * Metrics (components/metrics.ts): the kind's exporter runs as one more container of every pod,
+   * its port `metrics` is on the headless Service (never on the write and read Services), the
+   * NetworkPolicy admits the `scrapers` to it and nobody else, and with `serviceMonitor` a
+   * ServiceMonitor points the Prometheus Operator at it.
+   * @default no metrics
+   */
+  metrics?: WorkloadMetrics;
+  /**
+   * The workload has one primary that takes writes and replicas that serve reads. Its pods run the
+   * agent (components/agent.ts), which labels each pod with the role its containers write to
+   * ROLE_FILE, and the workload gets two ClusterIP Services: `<name>-rw` selects the primary and
+   * `<name>-ro` the replicas (every pod when there is one), on the first client port (the
+   * protocol's own: not a Sentinel or a metrics port).
+   * @default false
+   */
+  primaryAndReplicas?: boolean;
+}
+
+/** The Services of a workload with a primary, by the pods they select. */
+export function roleServiceSelectors(
+  selector: Record<string, string>,
+  replicas: number,
+): { write: Record<string, string>; read: Record<string, string> } {
+  return {
+    write: { ...selector, [ROLE_LABEL]: ROLES.primary },
+    read: replicas > 1 ? { ...selector, [ROLE_LABEL]: ROLES.replica } : { ...selector },
+  };
 }
 
 /** The Pulumi defaults of StatefulWorkloadArgs, applied with `??` in the constructor. */
@@ -303,9 +375,53 @@ export function validateWorkloadArgs(name: string, args: StatefulWorkloadArgs): 
     if (ports.has(p.name)) problems.push(`port name '${p.name}' is used twice`);
     ports.add(p.name);
   }
+  if (args.metrics) problems.push(...metricsClashes(args));
+  for (const p of [...placementShapeProblems(args), ...placementProblems(args)]) {
+    problems.push(`${p.path.join(".")}: ${p.message}`);
+  }
   if (problems.length > 0) {
     throw new Error(`StatefulWorkload ${name}: ${problems.join("; ")}`);
   }
+}
+
+/**
+ * What the exporter would take from the workload: a port, a container, a volume, a file or a
+ * Secret key that the kind already has under the same name.
+ */
+function metricsClashes(args: StatefulWorkloadArgs): string[] {
+  const exporter = args.metrics!.exporter;
+  const clash = (what: string, name: string, taken: Iterable<string>) =>
+    [...taken].includes(name) ? [`metrics: ${what} '${name}' is the workload's own already`] : [];
+  const portNumbers = args.ports.map((p) => String(p.port));
+  return [
+    ...clash(
+      "port name",
+      METRICS_PORT_NAME,
+      args.ports.map((p) => p.name),
+    ),
+    ...clash("port", String(exporter.port), portNumbers),
+    ...clash(
+      "container",
+      exporter.container.name,
+      args.containers.map((c) => c.name),
+    ),
+    ...(exporter.volumes ?? []).flatMap((v) =>
+      clash(
+        "volume",
+        v.name as string,
+        (args.volumes ?? []).map((w) => w.name as string),
+      ),
+    ),
+    ...Object.keys(exporter.configData ?? {}).flatMap((k) =>
+      clash("ConfigMap key", k, Object.keys(args.configData ?? {})),
+    ),
+    ...Object.keys(exporter.secretData ?? {}).flatMap((k) =>
+      clash("Secret key", k, Object.keys(args.secretData ?? {})),
+    ),
+    ...(args.metrics!.scrapers.length === 0
+      ? ["metrics: scrapers must name at least one peer, or nothing may reach the metrics port"]
+      : []),
+  ];
 }
 
 /** `<base>-<first 10 hex digits of the files' SHA-256>`: a new name whenever the files change. */
@@ -331,6 +447,26 @@ function hardened<T extends Container>(container: T): T {
   };
 }
 
+/** A container with arguments appended to its own and more mounts. */
+function withExtras<T extends Container>(
+  container: T,
+  extras: { args?: string[]; volumeMounts?: k8s.types.input.core.v1.VolumeMount[] },
+): T {
+  const own = <V>(list: unknown) => (list as V[] | undefined) ?? [];
+  return {
+    ...container,
+    ...(extras.args?.length ? { args: [...own<string>(container.args), ...extras.args] } : {}),
+    ...(extras.volumeMounts?.length
+      ? {
+          volumeMounts: [
+            ...own<k8s.types.input.core.v1.VolumeMount>(container.volumeMounts),
+            ...extras.volumeMounts,
+          ],
+        }
+      : {}),
+  };
+}
+
 function peerSelector(peer: Peer): k8s.types.input.networking.v1.NetworkPolicyPeer {
   return {
     ...(peer.podLabels ? { podSelector: { matchLabels: peer.podLabels } } : {}),
@@ -352,10 +488,28 @@ export class StatefulWorkload extends pulumi.ComponentResource {
   public readonly guard: WorkloadGuard;
   /** One patch per pod's claim, which expands it when `storage.size` grows (when expandClaims). */
   public readonly claimPatches: k8s.core.v1.PersistentVolumeClaimPatch[] = [];
+  /** With restoreFrom: the claims `data-<name>-<i>`, restored from snapshots before the StatefulSet. */
+  public readonly restoreClaims: k8s.core.v1.PersistentVolumeClaim[] = [];
+  /** The VolumeSnapshots of each snapshot set, by set name. */
+  public readonly volumeSnapshots: Record<string, k8s.apiextensions.CustomResource[]> = {};
+  /** The VolumeSnapshot names of each snapshot set, by set name, known at preview. */
+  public readonly snapshotSets: pulumi.Output<Record<string, string[]>>;
   /** `<svc>.<ns>.svc.<domain>`, known at preview. */
   public readonly serviceDnsName: pulumi.Output<string>;
+  /** With primaryAndReplicas: the Service that selects the primary, and its DNS name. */
+  public readonly writeService?: k8s.core.v1.Service;
+  public readonly writeDnsName?: pulumi.Output<string>;
+  /** With primaryAndReplicas: the Service that selects the replicas, and its DNS name. */
+  public readonly readService?: k8s.core.v1.Service;
+  public readonly readDnsName?: pulumi.Output<string>;
+  /** With primaryAndReplicas: the agent's identity and what it may do. */
+  public readonly serviceAccount?: k8s.core.v1.ServiceAccount;
+  public readonly agentRole?: k8s.rbac.v1.Role;
+  public readonly agentRoleBinding?: k8s.rbac.v1.RoleBinding;
   /** `<sts>-<i>.<svc>.<ns>.svc.<domain>` for every pod, known at preview. */
   public readonly podDnsNames: pulumi.Output<string[]>;
+  /** With metrics.serviceMonitor: the Prometheus Operator's ServiceMonitor of the workload. */
+  public readonly serviceMonitor?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: StatefulWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     // Refuse bad args before anything is registered with the engine.
@@ -387,7 +541,13 @@ export class StatefulWorkload extends pulumi.ComponentResource {
         workload: `${args.namespace}/${k8sName}`,
         storage: { className: args.storage.className, size: args.storage.size, accessModes },
         replicas: args.replicas,
-        fixed: args.fixedAfterStart ?? {},
+        fixed: {
+          ...args.fixedAfterStart,
+          ...snapshotSetsFixed(args.snapshots ?? [], args.replicas),
+        },
+        ...(args.restoreFrom
+          ? { restoredFrom: describeRestore(k8sName, args.replicas, args.restoreFrom) }
+          : {}),
         ...(args.scaleDownRefusal ? { scaleDown: args.scaleDownRefusal } : {}),
         ...(partition > 0 ? { partitioned: true } : {}),
       },
@@ -398,41 +558,60 @@ export class StatefulWorkload extends pulumi.ComponentResource {
     this.name = k8sName;
     this.namespace = args.namespace;
 
-    const configMapName = args.configData
-      ? contentAddressedName(names.configMap, args.configData)
+    // The exporter's files and Secret keys join the workload's own (validateWorkloadArgs has
+    // refused a name taken twice).
+    const exporter = args.metrics?.exporter;
+    const configData =
+      args.configData || exporter?.configData
+        ? { ...args.configData, ...exporter?.configData }
+        : undefined;
+    const secretData =
+      args.secretData || exporter?.secretData
+        ? { ...args.secretData, ...exporter?.secretData }
+        : undefined;
+    const configMapName = configData
+      ? contentAddressedName(names.configMap, configData)
       : undefined;
-    if (args.configData) {
+    if (configData) {
       this.configMap = new k8s.core.v1.ConfigMap(
         name,
-        { metadata: metadata(configMapName!), immutable: true, data: args.configData },
+        { metadata: metadata(configMapName!), immutable: true, data: configData },
         // A partitioned rollout leaves pods on the old files for as long as the user wants: the
         // old ConfigMap then stays in the cluster (README, Operations), or they could not restart.
         { ...child, retainOnDelete: partition > 0 },
       );
     }
-    if (args.secretData) {
+    if (secretData) {
       this.secret = new k8s.core.v1.Secret(
         name,
         {
           metadata: metadata(names.secret),
           type: "Opaque",
           stringData: Object.fromEntries(
-            Object.entries(args.secretData).map(([k, v]) => [k, pulumi.secret(v)]),
+            Object.entries(secretData).map(([k, v]) => [k, pulumi.secret(v)]),
           ),
         },
         child,
       );
     }
 
+    // The metrics port is on the headless Service alone: each pod is scraped on its own address.
+    const metricsPort = exporter ? [{ name: METRICS_PORT_NAME, port: exporter.port }] : [];
+    const serviceMetadata = metadata(names.service);
     this.service = new k8s.core.v1.Service(
       name,
       {
-        metadata: metadata(names.service),
+        metadata: exporter
+          ? {
+              ...serviceMetadata,
+              labels: { ...serviceMetadata.labels, [METRICS_SERVICE_LABEL]: "true" },
+            }
+          : serviceMetadata,
         spec: {
           clusterIP: "None",
           publishNotReadyAddresses: args.publishNotReadyAddresses ?? d.publishNotReadyAddresses,
           selector,
-          ports: args.ports.map((p) => ({
+          ports: [...args.ports, ...metricsPort].map((p) => ({
             name: p.name,
             port: p.port,
             targetPort: p.name,
@@ -443,7 +622,61 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       child,
     );
 
-    const [main, ...sidecars] = args.containers;
+    const clientPorts = args.ports
+      .filter((p) => !p.peerOnly)
+      .map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" }));
+    if (args.primaryAndReplicas) {
+      this.serviceAccount = new k8s.core.v1.ServiceAccount(
+        name,
+        { metadata: metadata(names.serviceAccount), automountServiceAccountToken: false },
+        child,
+      );
+      this.agentRole = new k8s.rbac.v1.Role(
+        name,
+        {
+          metadata: metadata(names.agentRole),
+          rules: agentRules(names.statefulSet, args.replicas),
+        },
+        child,
+      );
+      this.agentRoleBinding = new k8s.rbac.v1.RoleBinding(
+        name,
+        {
+          metadata: metadata(names.agentRole),
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: names.agentRole },
+          subjects: [
+            { kind: "ServiceAccount", name: names.serviceAccount, namespace: args.namespace },
+          ],
+        },
+        child,
+      );
+      // Both follow readiness (no published not-ready addresses): a client reaches only a
+      // primary, or a replica, that is ready to serve.
+      const selectors = roleServiceSelectors(selector, args.replicas);
+      const roleService = (suffix: string, objectName: string, pods: Record<string, string>) =>
+        new k8s.core.v1.Service(
+          `${name}-${suffix}`,
+          {
+            metadata: metadata(objectName),
+            spec: { type: "ClusterIP", selector: pods, ports: clientPorts.slice(0, 1) },
+          },
+          child,
+        );
+      this.writeService = roleService("rw", names.writeService, selectors.write);
+      this.readService = roleService("ro", names.readService, selectors.read);
+      this.writeDnsName = pulumi.output(
+        serviceDnsName(names.writeService, args.namespace, clusterDomain),
+      );
+      this.readDnsName = pulumi.output(
+        serviceDnsName(names.readService, args.namespace, clusterDomain),
+      );
+    }
+
+    const [declaredMain, ...sidecars] = args.containers;
+    // What the exporter needs of the main container (PostgreSQL's second socket directory).
+    const main = exporter?.mainContainer
+      ? withExtras(declaredMain, exporter.mainContainer)
+      : declaredMain;
     const mountsClaim = (c: Container) =>
       (c.volumeMounts as { name?: unknown }[] | undefined)?.some((m) => m.name === CLAIM_TEMPLATE);
     const mainContainer: Container = {
@@ -456,16 +689,51 @@ export class StatefulWorkload extends pulumi.ComponentResource {
             ...((main.volumeMounts as k8s.types.input.core.v1.VolumeMount[] | undefined) ?? []),
           ],
     };
+    const exporterContainers: Container[] = exporter
+      ? [
+          {
+            ...exporter.container,
+            ports: [{ name: METRICS_PORT_NAME, containerPort: exporter.port, protocol: "TCP" }],
+          },
+        ]
+      : [];
 
-    const volumes = (args.volumes ?? []).map((v) =>
+    const volumes = [
+      ...(args.volumes ?? []),
+      ...(args.primaryAndReplicas ? agentVolumes() : []),
+      ...(exporter?.volumes ?? []),
+    ].map((v) =>
       (v.configMap as { name?: unknown } | undefined)?.name === names.configMap
         ? { ...v, configMap: { ...(v.configMap as object), name: configMapName } }
         : v,
     );
 
-    const dependsOn = [this.guard, this.service, this.configMap, this.secret].filter(
-      (r) => r !== undefined,
-    );
+    // Claims restored from snapshots exist before the StatefulSet: its controller then uses them
+    // (it looks claims up by name) instead of making empty ones.
+    const claims: ClaimContext = {
+      name,
+      namespace: args.namespace,
+      statefulSet: names.statefulSet,
+      claimTemplate: CLAIM_TEMPLATE,
+      replicas: args.replicas,
+      storage: { className: args.storage.className, size: args.storage.size, accessModes },
+      labels: { ...labels },
+      claimLabels: selector,
+    };
+    if (args.restoreFrom) {
+      this.restoreClaims.push(...restoreClaims(claims, args.restoreFrom, child));
+    }
+
+    // A pod naming a service account that does not exist yet is refused, and the agent needs its Role.
+    const dependsOn = [
+      this.guard,
+      this.service,
+      this.configMap,
+      this.secret,
+      this.serviceAccount,
+      this.agentRoleBinding,
+      this.agentRole,
+    ].filter((r) => r !== undefined);
 
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       name,
@@ -490,9 +758,15 @@ export class StatefulWorkload extends pulumi.ComponentResource {
           },
           persistentVolumeClaimRetentionPolicy: args.retention ?? { ...DEFAULT_RETENTION },
           template: {
-            metadata: { labels: { ...labels } },
+            metadata: {
+              labels: { ...labels },
+              ...(args.backup
+                ? { annotations: veleroAnnotations(args.backup, CLAIM_TEMPLATE) }
+                : {}),
+            },
             spec: {
               automountServiceAccountToken: false,
+              ...(args.primaryAndReplicas ? { serviceAccountName: names.serviceAccount } : {}),
               enableServiceLinks: false,
               terminationGracePeriodSeconds,
               securityContext: {
@@ -503,29 +777,15 @@ export class StatefulWorkload extends pulumi.ComponentResource {
                 fsGroupChangePolicy: "OnRootMismatch",
                 seccompProfile: { type: "RuntimeDefault" },
               },
-              affinity: {
-                podAntiAffinity: {
-                  preferredDuringSchedulingIgnoredDuringExecution: [
-                    {
-                      weight: 100,
-                      podAffinityTerm: {
-                        topologyKey: "kubernetes.io/hostname",
-                        labelSelector: { matchLabels: selector },
-                      },
-                    },
-                  ],
-                },
-              },
-              topologySpreadConstraints: [
-                {
-                  maxSkew: 1,
-                  topologyKey: "kubernetes.io/hostname",
-                  whenUnsatisfiable: "ScheduleAnyway",
-                  labelSelector: { matchLabels: selector },
-                },
-              ],
+              // Spread over nodes and zones; node selector, node affinity, tolerations.
+              ...podPlacement(args, selector),
               initContainers: (args.initContainers ?? []).map(hardened),
-              containers: [mainContainer, ...sidecars].map(hardened),
+              containers: [
+                mainContainer,
+                ...sidecars,
+                ...(args.primaryAndReplicas ? [agentContainer(names.statefulSet)] : []),
+                ...exporterContainers,
+              ].map(hardened),
               volumes,
             },
           },
@@ -543,7 +803,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       },
       {
         ...child,
-        dependsOn,
+        dependsOn: [...dependsOn, ...this.restoreClaims],
         customTimeouts: statefulSetTimeouts({
           replicas: args.replicas,
           startupSeconds,
@@ -573,9 +833,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
     }
 
     const peerPorts = args.ports.map((p) => ({ port: p.name, protocol: "TCP" }));
-    const clientPorts = args.ports
-      .filter((p) => !p.peerOnly)
-      .map((p) => ({ port: p.name, protocol: "TCP" }));
+    const clientPolicyPorts = clientPorts.map((p) => ({ port: p.name, protocol: "TCP" }));
     const allowFrom = args.allowFrom ?? [];
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
       name,
@@ -586,14 +844,42 @@ export class StatefulWorkload extends pulumi.ComponentResource {
           policyTypes: ["Ingress"],
           ingress: [
             { from: [{ podSelector: { matchLabels: selector } }], ports: peerPorts },
-            ...(allowFrom.length > 0 && clientPorts.length > 0
-              ? [{ from: allowFrom.map(peerSelector), ports: clientPorts }]
+            ...(allowFrom.length > 0 && clientPolicyPorts.length > 0
+              ? [{ from: allowFrom.map(peerSelector), ports: clientPolicyPorts }]
+              : []),
+            // The metrics port: the named scrapers only (not the workload's own pods, not allowFrom).
+            ...(args.metrics
+              ? [
+                  {
+                    from: args.metrics.scrapers.map(peerSelector),
+                    ports: [{ port: METRICS_PORT_NAME, protocol: "TCP" }],
+                  },
+                ]
               : []),
           ],
         },
       },
       child,
     );
+
+    const sm = args.metrics?.serviceMonitor;
+    if (sm) {
+      // Prometheus scrapes every pod's metrics port through the headless Service's endpoints.
+      this.serviceMonitor = new k8s.apiextensions.CustomResource(
+        `${name}-metrics`,
+        {
+          apiVersion: SERVICE_MONITOR_API_VERSION,
+          kind: "ServiceMonitor",
+          metadata: {
+            name: names.service,
+            namespace: args.namespace,
+            labels: { ...sm.labels, ...labels },
+          },
+          spec: serviceMonitorSpec(selector, args.namespace, sm),
+        },
+        { ...child, dependsOn: [this.guard, this.service] },
+      );
+    }
 
     if ((args.expandClaims ?? d.expandClaims) && partition === 0) {
       // The claims exist once the StatefulSet is ready (`pulumi up` waits for that, except during
@@ -617,6 +903,25 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       }
     }
 
+    // Snapshots of the claims: they exist once the StatefulSet is ready, which `pulumi up` waits for.
+    if (args.snapshots?.length) {
+      Object.assign(
+        this.volumeSnapshots,
+        volumeSnapshots(claims, args.snapshots, {
+          parent: this,
+          dependsOn: [this.statefulSet, ...this.claimPatches],
+        }),
+      );
+    }
+    this.snapshotSets = pulumi.output(
+      Object.fromEntries(
+        Object.entries(this.volumeSnapshots).map(([set, snaps]) => [
+          set,
+          snapshotSetNames(names.statefulSet, set, snaps.length),
+        ]),
+      ),
+    );
+
     this.serviceDnsName = pulumi.output(
       serviceDnsName(names.service, args.namespace, clusterDomain),
     );
@@ -627,6 +932,8 @@ export class StatefulWorkload extends pulumi.ComponentResource {
     this.registerOutputs({
       serviceDnsName: this.serviceDnsName,
       podDnsNames: this.podDnsNames,
+      ...(this.writeDnsName ? { writeDnsName: this.writeDnsName } : {}),
+      ...(this.readDnsName ? { readDnsName: this.readDnsName } : {}),
     });
   }
 }

@@ -4,7 +4,10 @@
 // own containers to StatefulWorkload, which knows no kind.
 import { copySeconds, DEFAULTS, KindDefaults, Resources, WorkloadKind } from "./defaults";
 import { objectNames, podDnsNames } from "./names";
+import type { MetricsOptions } from "./metrics";
 import { mebibytes } from "./quantity";
+import { PlacementArgs, placementOf } from "./placement";
+import { podBackupOf, RestoreSource, SnapshotSet, VeleroOptions } from "./snapshots";
 import { Peer, RetentionPolicy, StatefulWorkloadArgs, WORKLOAD_DEFAULTS } from "./statefulWorkload";
 
 /** An env var read from a key of the workload's Secret (`<name>-auth`): the value never enters the pod spec. */
@@ -17,8 +20,12 @@ export function fieldEnv(envName: string, fieldPath: string) {
   return { name: envName, valueFrom: { fieldRef: { fieldPath } } };
 }
 
-/** What every workload kind accepts from its caller; each kind's component adds its own fields. */
-export interface BaseWorkloadArgs {
+/**
+ * What every workload kind accepts from its caller; each kind's component adds its own fields. The
+ * placement fields (PlacementArgs: zones, node selector, node affinity, tolerations) go to
+ * StatefulWorkload as they are.
+ */
+export interface BaseWorkloadArgs extends PlacementArgs {
   /** The namespace (a plain string, so that DNS names are known at preview). */
   namespace: string;
   /**
@@ -84,13 +91,45 @@ export interface BaseWorkloadArgs {
    * @default true
    */
   expandClaims?: boolean;
+  /**
+   * Snapshot sets: each is one VolumeSnapshot of every pod's claim (`<name>-<set>-<i>`), taken
+   * once, after the StatefulSet is ready, and kept in the cluster when the set leaves the list.
+   * @default [] (needs a cluster with the VolumeSnapshot API and a CSI snapshot controller)
+   */
+  snapshots?: SnapshotSet[];
+  /**
+   * Create the workload from snapshots: each pod's claim `data-<name>-<i>` is made from its own
+   * VolumeSnapshot before the StatefulSet exists. Acts when the workload is first created only.
+   * @default none: new claims start empty
+   */
+  restoreFrom?: RestoreSource;
+  /**
+   * Annotate the pods for Velero: file system backup of the claim, and a pre-backup hook that
+   * quiesces the kind first.
+   * @default none
+   */
+  velero?: VeleroOptions;
+  /**
+   * Prometheus metrics (components/metrics.ts): the kind's exporter in every pod, a `metrics` port
+   * on the headless Service that only `scrapers` may reach, and optionally a ServiceMonitor.
+   * @default none
+   */
+  metrics?: MetricsOptions;
 }
 
 /** The StatefulWorkload args that a kind passes on as resolved, untouched. */
-type PassedOn = Pick<
-  StatefulWorkloadArgs,
-  "retention" | "updatePartition" | "allowFrom" | "uid" | "namespace" | "replicas" | "expandClaims"
-> &
+type PassedOn = PlacementArgs &
+  Pick<StatefulWorkloadArgs, "snapshots" | "restoreFrom" | "backup"> &
+  Pick<
+    StatefulWorkloadArgs,
+    | "retention"
+    | "updatePartition"
+    | "allowFrom"
+    | "uid"
+    | "namespace"
+    | "replicas"
+    | "expandClaims"
+  > &
   Required<
     Pick<
       StatefulWorkloadArgs,
@@ -148,6 +187,10 @@ export function resolveWorkloadArgs(
     uid: d.uid,
     clusterDomain: args.clusterDomain ?? WORKLOAD_DEFAULTS.clusterDomain,
     expandClaims: args.expandClaims,
+    snapshots: args.snapshots,
+    restoreFrom: args.restoreFrom,
+    backup: args.velero ? podBackupOf(kind, args.velero) : undefined,
+    ...placementOf(args),
   };
 }
 

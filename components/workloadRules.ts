@@ -8,10 +8,16 @@ import {
   DEFAULTS,
   LIMITS,
   POSTGRES_DEFAULTS,
+  REDIS_DEFAULTS,
+  redisSentinelDefault,
   WorkloadKind,
 } from "./defaults";
 import type { PostgresArgs } from "./postgres";
+import type { RedisArgs } from "./redis";
+import { metricsProblems, metricsShapeProblems } from "./metrics";
 import { mebibytes, millicores } from "./quantity";
+import { placementProblems, placementShapeProblems, quorumZoneProblems } from "./placement";
+import { podBackupOf, QUIESCE } from "./snapshots";
 import type { BaseWorkloadArgs } from "./workloadArgs";
 
 /**
@@ -24,6 +30,7 @@ export type WorkloadCheckInput = { kind: WorkloadKind } & Omit<
   "namespace" | "storage"
 > &
   Pick<PostgresArgs, "user" | "database"> &
+  Pick<RedisArgs, "sentinel"> &
   Pick<CassandraArgs, "seeds" | "heap" | "decommissionedFrom">;
 
 /** One bad value: where it is (relative to the workload), what it was and what is allowed. */
@@ -75,9 +82,35 @@ function shapeProblems(w: WorkloadCheckInput): WorkloadProblem[] {
   wholeNumber("startupSeconds", w.startupSeconds, 1, LIMITS.startupSeconds);
   wholeNumber("seeds", w.seeds, 1, LIMITS.replicas);
   wholeNumber("decommissionedFrom", w.decommissionedFrom, 1, LIMITS.replicas);
+  if (w.sentinel !== undefined && typeof w.sentinel !== "boolean") {
+    problems.push({ path: ["sentinel"], message: "must be true or false", input: w.sentinel });
+  }
   quantity(["heap", "max"], w.heap?.max);
   quantity(["heap", "newGen"], w.heap?.newGen);
+  problems.push(...placementShapeProblems(w));
+  problems.push(...metricsShapeProblems(w.metrics));
+  const restore = w.restoreFrom;
+  if (restore && (restore.snapshotSet === undefined) === (restore.snapshots === undefined)) {
+    problems.push({
+      path: ["restoreFrom"],
+      message: "must set exactly one of snapshotSet or snapshots",
+      input: restore,
+    });
+  }
   return problems;
+}
+
+/**
+ * What the workload is, when it serves only while a majority of its pods is up (its zones must
+ * then keep that majority when one zone goes): Cassandra always, Redis while it runs Sentinel (a
+ * majority of the Sentinels elects a new primary). Undefined for the others.
+ */
+export function majorityNeeded(w: WorkloadCheckInput, replicas: number): string | undefined {
+  if (DEFAULTS[w.kind].quorum) return `${w.kind} (a quorum system)`;
+  if (w.kind === "redis" && (w.sentinel ?? redisSentinelDefault(replicas))) {
+    return "redis with Sentinel";
+  }
+  return undefined;
 }
 
 /**
@@ -164,6 +197,13 @@ export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
       );
     }
   }
+  if (w.kind === "redis" && w.sentinel === true && replicas < REDIS_DEFAULTS.sentinelMinReplicas) {
+    issue(
+      ["sentinel"],
+      `must be false (or unset) with ${replicas} replica${replicas === 1 ? "" : "s"}: one Sentinel runs in each pod and a majority of them must agree to elect a new primary, which needs at least ${REDIS_DEFAULTS.sentinelMinReplicas} pods to survive losing one; set replicas to ${REDIS_DEFAULTS.sentinelMinReplicas} or more, or leave sentinel out`,
+      w.sentinel,
+    );
+  }
   if (w.kind === "cassandra") {
     if (replicas === 2) {
       issue(
@@ -212,6 +252,76 @@ export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
       if (max !== undefined && newGen !== undefined && newGen >= max) {
         issue(["heap", "newGen"], `must be less than heap.max (${w.heap.max})`, w.heap.newGen);
       }
+    }
+  }
+  for (const p of placementProblems(w)) issue(p.path, p.message, p.input);
+  const majority = majorityNeeded(w, replicas);
+  if (majority) {
+    for (const p of quorumZoneProblems(w, replicas, majority)) issue(p.path, p.message, p.input);
+  }
+  problems.push(...snapshotProblems(w, replicas));
+  problems.push(...metricsProblems(w.metrics));
+  return problems;
+}
+
+/**
+ * Snapshot sets, restores and Velero: names unique, one snapshot per pod, annotations that do
+ * something. What needs the stack (the cluster's features, the source workload) is checked in
+ * components/config.ts.
+ */
+function snapshotProblems(w: WorkloadCheckInput, replicas: number): WorkloadProblem[] {
+  const problems: WorkloadProblem[] = [];
+  const sets = new Map<string, number>();
+  (w.snapshots ?? []).forEach((set, j) => {
+    const first = sets.get(set.name);
+    if (first !== undefined) {
+      problems.push({
+        path: ["snapshots", j, "name"],
+        message: `duplicates snapshots[${first}].name: each set is taken once, under its own name`,
+        input: set.name,
+      });
+    } else {
+      sets.set(set.name, j);
+    }
+  });
+  const restore = w.restoreFrom;
+  if (restore?.snapshots !== undefined) {
+    if (restore.snapshots.length !== replicas) {
+      problems.push({
+        path: ["restoreFrom", "snapshots"],
+        message: `must list one VolumeSnapshot per pod: ${restore.snapshots.length} for ${replicas} replica${replicas === 1 ? "" : "s"}; each pod's claim is restored from its own snapshot, so list ${replicas} or set replicas to ${restore.snapshots.length}`,
+        input: restore.snapshots,
+      });
+    }
+    const seen = new Set<string>();
+    for (const name of restore.snapshots) {
+      if (seen.has(name)) {
+        problems.push({
+          path: ["restoreFrom", "snapshots"],
+          message: `names ${name} twice: two pods cannot start from one snapshot's data`,
+          input: restore.snapshots,
+        });
+        break;
+      }
+      seen.add(name);
+    }
+  }
+  if (w.velero !== undefined) {
+    const backup = podBackupOf(w.kind, w.velero);
+    if (!backup.fsBackup && !backup.hook) {
+      problems.push({
+        path: ["velero"],
+        message: `adds nothing for ${w.kind}: fsBackup is off and ${QUIESCE[w.kind] ? "quiesce is false" : `${w.kind} has no quiesce hook`}; set fsBackup: true, or remove velero`,
+        input: w.velero,
+      });
+    }
+    if (w.kind === "postgres" && w.velero.fsBackup === true) {
+      problems.push({
+        path: ["velero", "fsBackup"],
+        message:
+          "must not be true for PostgreSQL: the node agent would copy the data directory file by file while the server writes it, which crash recovery cannot put back together; let Velero snapshot the volume (fsBackup: false, the default), after the CHECKPOINT hook",
+        input: w.velero.fsBackup,
+      });
     }
   }
   return problems;

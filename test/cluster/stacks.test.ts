@@ -34,6 +34,8 @@ import {
   selectorOf,
   storageClassMap,
 } from "./render";
+import { ensureSnapshotCrds, isSnapshotObject } from "./snapshotApi";
+import { ensureServiceMonitorCrd, isMonitoringObject } from "./prometheusOperatorApi";
 
 /** How long one StatefulSet may take to roll out (CLUSTER_ROLLOUT_SECONDS, default 300). */
 const ROLLOUT_MS = Number(process.env.CLUSTER_ROLLOUT_SECONDS ?? 300) * 1000;
@@ -208,6 +210,10 @@ function defineStack(kube: Kube, stack: string): void {
       this.timeout(4 * SETTLE_MS);
       r = await renderStack(stack);
       mapStorageClasses(r, storageClassMap());
+      // A stack with VolumeSnapshots needs their API (the CRDs only: nothing takes a snapshot).
+      if ([...r.objects, ...r.afterRollout].some(isSnapshotObject)) await ensureSnapshotCrds(kube);
+      // A stack with ServiceMonitors needs the Prometheus Operator's CRD (nothing scrapes here).
+      if (r.objects.some(isMonitoringObject)) await ensureServiceMonitorCrd(kube);
       const classes = new Set(
         r.statefulSets.flatMap((s) =>
           (s.spec.volumeClaimTemplates ?? []).map((t) => t.spec.storageClassName ?? "(none)"),
@@ -324,6 +330,9 @@ function defineStack(kube: Kube, stack: string): void {
     });
 
     it("every StatefulSet's pod template is admitted under its namespace's Pod Security labels", async () => {
+      // A pod that names a service account is refused until it exists: the stack's own come first,
+      // as the StatefulSet waits for them under `pulumi up`.
+      for (const sa of r.objects.filter((o) => o.kind === "ServiceAccount")) await kube.apply(sa);
       const refused: string[] = [];
       for (const s of r.statefulSets) {
         // The pod the controller makes of ordinal 0: the template, with a volume per claim.

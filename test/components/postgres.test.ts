@@ -26,12 +26,15 @@ import {
   Postgres,
   postgresMajorVersion,
   PostgresArgs,
+  maxSlotWalKeepMiB,
   POSTGRES_CLONE_SCRIPT,
   POSTGRES_RECONCILE_SCRIPT,
   POSTGRES_RECONCILE_SQL,
+  POSTGRES_RESTORE_SCRIPT,
   RECONCILE_RESOURCES,
 } from "../../components/postgres";
 import { DEFAULTS } from "../../components/defaults";
+import { REPLICAS_FILE, RESTART_FILE } from "../../components/agent";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -114,11 +117,17 @@ describe("Postgres", () => {
         { key: "replication-password", path: "replication-password" },
       ],
     });
-    const all = [...pod.initContainers, ...pod.containers];
     assert.deepEqual(
-      all.map((c: Obj) => c.name),
-      ["clone-primary", "postgresql", "reconcile"],
+      [...pod.initContainers, ...pod.containers].map((c: Obj) => c.name),
+      ["clone-primary", "postgresql", "reconcile", "agent"],
     );
+    const agent = pod.containers.find((c: Obj) => c.name === "agent");
+    assert.equal(
+      agent.volumeMounts.find((m: Obj) => m.name === "auth"),
+      undefined,
+      "the agent never sees the database's passwords",
+    );
+    const all = [...pod.initContainers, ...pod.containers].filter((c: Obj) => c !== agent);
     for (const c of all) {
       assert.deepEqual(
         c.volumeMounts.find((m: Obj) => m.name === "auth"),
@@ -165,6 +174,7 @@ describe("Postgres", () => {
         ["run", "/var/run/postgresql"],
         ["auth", "/etc/postgresql-auth"],
         ["scripts", "/scripts"],
+        ["agent", "/run/stateful"],
       ],
     );
     const values = Object.fromEntries(sidecar.env.map((e: Obj) => [e.name, e.value]));
@@ -255,6 +265,15 @@ describe("Postgres", () => {
     };
     stub("pg_isready", "exit 0");
     stub("postgres", 'echo "postgres (PostgreSQL) 17.2 (Debian 17.2-1.pgdg120+1)"');
+    // The primary over the replication protocol: it makes slots, and answers nothing else.
+    stub(
+      "psql",
+      [
+        `echo "$*" >> ${dir}/psql`,
+        'case "$*" in *CREATE_REPLICATION_SLOT*) echo "db_1|0/0||" ;;',
+        '  *) echo "psql: error: connection refused" >&2; exit 2 ;; esac',
+      ].join("\n"),
+    );
     // Records its args and the password file it was given, then "clones".
     stub(
       "pg_basebackup",
@@ -284,13 +303,19 @@ describe("Postgres", () => {
     assert.equal(existsSync(join(dir, "pgdata.clone")), false);
     const args = readFileSync(join(dir, "args"), "utf8");
     assert.match(args, /-h db-0\.db\.data\.svc\.cluster\.local -p 5432 -U replicator/);
+    assert.match(args, / -S db_1$/m, "through its own slot");
+    assert.match(
+      readFileSync(join(dir, "psql"), "utf8"),
+      / host=db-0\.db\.data\.svc\.cluster\.local port=5432 user=replicator dbname=replication replication=true -c CREATE_REPLICATION_SLOT db_1 PHYSICAL RESERVE_WAL$/m,
+    );
     assert.doesNotMatch(args, /s3cr3t/, "the password is not an argument");
     assert.equal(readFileSync(join(dir, "password"), "utf8"), "\n", "nor in PGPASSWORD");
     assert.equal(readFileSync(join(dir, "passfile"), "utf8"), "*:*:*:replicator:s3cr3t\n");
     assert.ok(existsSync(join(dir, "pgdata", "standby.signal")));
     assert.equal(
       readFileSync(join(dir, "pgdata", "postgresql.auto.conf"), "utf8"),
-      `primary_conninfo = 'host=db-0.db.data.svc.cluster.local port=5432 user=replicator passfile=${join(dir, "replication.pgpass")} application_name=db-1'\n`,
+      `primary_conninfo = 'host=db-0.db.data.svc.cluster.local port=5432 user=replicator passfile=${join(dir, "replication.pgpass")} application_name=db-1'\n` +
+        "primary_slot_name = 'db_1'\n",
     );
     assert.match(run("db-1"), /already a replica/);
   });
@@ -306,13 +331,20 @@ describe("Postgres", () => {
     assert.deepEqual(plainLeaks(resources, GENERATED), []);
   });
 
-  it("exports the primary's DNS name and a connection string that is a secret", async () => {
+  it("exports the write and read Services' DNS names, and connection strings to them that are secrets", async () => {
     const { pg } = await build({ replicas: 2, database: "orders", user: "shop" });
     assert.equal(await valueOf(pg.primaryDnsName), "db-0.db.data.svc.cluster.local");
+    assert.equal(await valueOf(pg.writeDnsName), "db-rw.data.svc.cluster.local");
+    assert.equal(await valueOf(pg.readDnsName), "db-ro.data.svc.cluster.local");
     assert.equal(await isSecret(pg.connectionString), true);
     assert.equal(
       await valueOf(pg.connectionString),
-      "postgresql://shop:generated-db-user-password@db-0.db.data.svc.cluster.local:5432/orders",
+      "postgresql://shop:generated-db-user-password@db-rw.data.svc.cluster.local:5432/orders",
+    );
+    assert.equal(await isSecret(pg.readConnectionString), true);
+    assert.equal(
+      await valueOf(pg.readConnectionString),
+      "postgresql://shop:generated-db-user-password@db-ro.data.svc.cluster.local:5432/orders",
     );
     assert.equal(await isSecret(pg.password), true);
     assert.deepEqual(pg.passwordSecret, { name: "db-auth", key: "password" });
@@ -432,6 +464,62 @@ describe("Postgres", () => {
     });
   });
 
+  it("bounds the WAL that replication slots keep by the claim: a quarter of it, never below wal_keep_size", async () => {
+    const setting = async (size?: string) => {
+      const { container } = await build({ storage: { className: "standard", size } });
+      const arg = (name: string) =>
+        (container.args as string[]).find((a) => a.startsWith(`${name}=`))?.split("=")[1];
+      return [arg("max_slot_wal_keep_size"), arg("wal_keep_size")];
+    };
+    assert.deepEqual(await setting("100Gi"), ["25600MB", "512MB"]);
+    assert.deepEqual(await setting(), ["2560MB", "512MB"], "the default 10Gi claim");
+    assert.deepEqual(await setting("1Gi"), ["512MB", "512MB"], "never below wal_keep_size");
+    assert.equal(maxSlotWalKeepMiB(4096), 1024);
+    assert.equal(maxSlotWalKeepMiB(100), 512);
+  });
+
+  it("names pod 1 to pod 0's init container whatever the replica count, and publishes unready pods' names", async () => {
+    const one = await build({ replicas: 1 });
+    const three = await build({ replicas: 3 });
+    assert.equal(env(one.clone, "FIRST_REPLICA_HOST").value, "db-1.db.data.svc.cluster.local");
+    assert.deepEqual(one.clone.env, three.clone.env, "scaling does not change the pod template");
+    const headless = three.resources
+      .filter((r) => r.type === "kubernetes:core/v1:Service")
+      .map((r) => (r.inputs as Obj).spec)
+      .find((spec: Obj) => spec.clusterIP === "None");
+    assert.equal(headless.publishNotReadyAddresses, true);
+  });
+
+  it("ships restore.sh, and tells the sidecar the primary, the agent's restart file and replica count", async () => {
+    const { sidecar, resources } = await build({ replicas: 2 });
+    const cm = (only(resources, "kubernetes:core/v1:ConfigMap").inputs as Obj).data;
+    assert.equal(cm["restore.sh"], POSTGRES_RESTORE_SCRIPT);
+    const values = Object.fromEntries(sidecar.env.map((e: Obj) => [e.name, e.value]));
+    assert.equal(values.PRIMARY_HOST, "db-0.db.data.svc.cluster.local");
+    assert.equal(values.PRIMARY_PORT, "5432");
+    assert.equal(values.RESTART_FILE, RESTART_FILE);
+    assert.equal(values.REPLICAS_FILE, REPLICAS_FILE);
+    assert.ok(
+      sidecar.volumeMounts.some((m: Obj) => m.mountPath === "/run/stateful"),
+      "the agent's directory is mounted",
+    );
+  });
+
+  it("derives a valid replication slot name from the pod's name, even the longest", () => {
+    const lines = POSTGRES_CLONE_SCRIPT.split("\n").filter((l) => /^slot(_prefix)?=/.test(l));
+    assert.equal(lines.length, 2);
+    const slotOf = (pod: string) =>
+      execFileSync("bash", ["-c", `${lines.join("\n")}\nprintf %s "$slot"`], {
+        encoding: "utf8",
+        env: { ...process.env, POD_NAME: pod },
+      });
+    assert.equal(slotOf("db-0"), "db_0");
+    assert.equal(slotOf("orders-db-12"), "orders_db_12");
+    const longest = slotOf(`${"a-".repeat(25)}bc-999`); // a 52-character StatefulSet name
+    assert.match(longest, /^[a-z0-9_]+$/);
+    assert.ok(longest.length <= 63, `${longest.length} characters`);
+  });
+
   it("budgets one disrupted pod at a time with replicas", async () => {
     const { resources } = await build({ replicas: 3 });
     assert.equal((only(resources, PDB).inputs as Obj).spec.maxUnavailable, 1);
@@ -442,7 +530,23 @@ describe("Postgres", () => {
     const objects = resources.filter(
       (r) => r.type.startsWith("kubernetes:") && !r.type.endsWith("Patch"),
     );
-    assert.equal(objects.length, 6, "Service, StatefulSet, PDB, NetworkPolicy, ConfigMap, Secret");
+    assert.deepEqual(
+      objects.map((r) => r.type.split(":")[2]).sort(),
+      [
+        "ConfigMap",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Role",
+        "RoleBinding",
+        "Secret",
+        "Service",
+        "Service",
+        "Service",
+        "ServiceAccount",
+        "StatefulSet",
+      ],
+      "headless, write and read Services; the agent's identity and Role",
+    );
     for (const r of objects) validateObject(r.inputs);
   });
 

@@ -90,20 +90,25 @@ describe("Redis", () => {
     assert.equal(sts.spec.replicas, 3);
     assert.equal(pod.securityContext.runAsUser, 999);
     assert.equal(pod.securityContext.fsGroup, 999);
-    assert.deepEqual(container.ports, [{ name: "redis", containerPort: 6379, protocol: "TCP" }]);
+    // Three replicas run Sentinel by default: its port is the pod's too (test/components/redisSentinel.test.ts).
+    assert.deepEqual(container.ports, [
+      { name: "redis", containerPort: 6379, protocol: "TCP" },
+      { name: "sentinel", containerPort: 26379, protocol: "TCP" },
+    ]);
     assert.deepEqual(container.resources, DEFAULTS.redis.resources);
     assert.deepEqual(container.volumeMounts, [
       { name: "data", mountPath: "/data" },
       { name: "config", mountPath: "/etc/redis", readOnly: true },
       { name: "auth", mountPath: "/etc/redis-auth", readOnly: true },
       { name: "state", mountPath: "/run/redis" },
+      { name: "agent", mountPath: "/run/stateful" },
     ]);
   });
 
   it("mounts the Secret whole, so that kubelet updates the file, and a memory-backed state", async () => {
     const { pod } = await build();
     assert.match(pod.volumes[0].configMap.name, /^cache-config-[0-9a-f]{10}$/);
-    assert.deepEqual(pod.volumes.slice(1), [
+    assert.deepEqual(pod.volumes.slice(1, 3), [
       { name: "auth", secret: { secretName: "cache-auth", defaultMode: 0o440 } },
       { name: "state", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
     ]);
@@ -114,7 +119,10 @@ describe("Redis", () => {
 
   it("runs the auth container from the same image, small, with a readiness probe", async () => {
     const { pod, container, sidecar } = await build();
-    assert.equal(pod.containers.length, 2);
+    assert.deepEqual(
+      pod.containers.map((c: Obj) => c.name),
+      ["redis", "auth", "sentinel", "agent"],
+    );
     assert.equal(sidecar.name, "auth");
     assert.equal(sidecar.image, container.image);
     assert.deepEqual(sidecar.command, ["sh", "/etc/redis/auth.sh"]);
@@ -122,6 +130,7 @@ describe("Redis", () => {
     assert.deepEqual(sidecar.volumeMounts, [
       { name: "auth", mountPath: "/etc/redis-auth", readOnly: true },
       { name: "state", mountPath: "/run/redis" },
+      { name: "agent", mountPath: "/run/stateful" },
     ]);
     assert.deepEqual(sidecar.readinessProbe.exec.command, ["sh", "/etc/redis/auth-ready.sh"]);
     assert.deepEqual(sidecar.env, container.env);
@@ -143,8 +152,16 @@ describe("Redis", () => {
 
   it("publishes not-ready pods, so that pod 0 reaches pod 1 while pod 1 has no primary", async () => {
     const { resources } = await build();
-    const svc = (only(resources, "kubernetes:core/v1:Service").inputs as Obj).spec;
-    assert.equal(svc.publishNotReadyAddresses, true);
+    const services = resources.filter((r) => r.type === "kubernetes:core/v1:Service");
+    const headless = services.find((r) => (r.inputs as Obj).spec.clusterIP === "None");
+    assert.equal((headless!.inputs as Obj).spec.publishNotReadyAddresses, true);
+    for (const r of services.filter((s) => s !== headless)) {
+      assert.equal(
+        (r.inputs as Obj).spec.publishNotReadyAddresses,
+        undefined,
+        `${(r.inputs as Obj).metadata.name} follows readiness`,
+      );
+    }
   });
 
   it("makes pod 0 the primary and every other pod its replica, by stable DNS name", async () => {
@@ -160,15 +177,23 @@ describe("Redis", () => {
     });
   });
 
-  it("starts redis-server with the file's password and replicaof on stdin, never in argv", () => {
+  it("starts redis-server with redis.conf, the file's password and replicaof on stdin, never in argv", () => {
     const stub = { "redis-server": 'echo "ARGS: $*"; cat' };
     const files = authFiles("s3cr3t");
-    const vars = { PRIMARY_HOST: "cache-0.cache.data.svc.cluster.local", ...files.vars };
+    // The server gets no config file: nothing (Sentinel's CONFIG REWRITE) can write a role into one.
+    writeFileSync(join(files.dir, "redis.conf"), "port 6379\nappendonly yes\n");
+    const vars = {
+      PRIMARY_HOST: "cache-0.cache.data.svc.cluster.local",
+      REDIS_CONF: join(files.dir, "redis.conf"),
+      ...files.vars,
+    };
     const replica = runScript(REDIS_START_SCRIPT, stub, { ...vars, POD_NAME: "cache-2" });
     assert.equal(replica.code, 0, replica.out);
     const [args, ...config] = replica.out.split("\n");
-    assert.equal(args, "ARGS: /etc/redis/redis.conf -");
+    assert.equal(args, "ARGS: -");
     assert.deepEqual(config.filter(Boolean), [
+      "port 6379",
+      "appendonly yes",
       "requirepass s3cr3t",
       "masterauth s3cr3t",
       "replicaof cache-0.cache.data.svc.cluster.local 6379",
@@ -304,6 +329,22 @@ printf 'PONG\\r\\n# Replication\\r\\n${info}\\r\\n'`,
     assert.equal(await valueOf(redis.serviceDnsName), "cache.data.svc.corp.internal");
   });
 
+  it("exports the write and read Services' DNS names, and connection strings to them that are secrets", async () => {
+    const { redis } = await build({ clusterDomain: "corp.internal" });
+    assert.equal(await valueOf(redis.writeDnsName), "cache-rw.data.svc.corp.internal");
+    assert.equal(await valueOf(redis.readDnsName), "cache-ro.data.svc.corp.internal");
+    assert.equal(await isSecret(redis.connectionString), true);
+    assert.equal(
+      await valueOf(redis.connectionString),
+      `redis://default:${PASSWORD}@cache-rw.data.svc.corp.internal:6379`,
+    );
+    assert.equal(await isSecret(redis.readConnectionString), true);
+    assert.equal(
+      await valueOf(redis.readConnectionString),
+      `redis://default:${PASSWORD}@cache-ro.data.svc.corp.internal:6379`,
+    );
+  });
+
   it("renders only schema-valid objects", async () => {
     const { resources } = await build();
     const objects = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
@@ -312,8 +353,13 @@ printf 'PONG\\r\\n# Replication\\r\\n${info}\\r\\n'`,
       "ConfigMap",
       "NetworkPolicy",
       "PodDisruptionBudget",
+      "Role",
+      "RoleBinding",
       "Secret",
       "Service",
+      "Service",
+      "Service",
+      "ServiceAccount",
       "StatefulSet",
     ]);
     for (const r of objects) validateObject(r.inputs);

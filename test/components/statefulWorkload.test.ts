@@ -409,6 +409,121 @@ describe("StatefulWorkload", () => {
     });
   });
 
+  describe("a workload with a primary and replicas (primaryAndReplicas)", () => {
+    const ROLE = "stateful-workloads/role";
+    const selector = { "app.kubernetes.io/name": "demo", "app.kubernetes.io/instance": "db" };
+    const services = (resources: RecordedResource[]) =>
+      Object.fromEntries(
+        resources
+          .filter((r) => r.type === SVC)
+          .map((r) => [(r.inputs.metadata as Obj).name, r.inputs.spec as Obj]),
+      );
+    const pod = (resources: RecordedResource[]) =>
+      (only(resources, STS).inputs.spec as Obj).template.spec;
+
+    it("adds a write Service on the primary and a read Service on the replicas, client ports only", async () => {
+      const { resources, workload } = await build({ primaryAndReplicas: true });
+      const svc = services(resources);
+      assert.deepEqual(Object.keys(svc).sort(), ["db", "db-ro", "db-rw"]);
+      assert.deepEqual(svc["db-rw"].selector, { ...selector, [ROLE]: "primary" });
+      assert.deepEqual(svc["db-ro"].selector, { ...selector, [ROLE]: "replica" });
+      for (const name of ["db-rw", "db-ro"]) {
+        assert.equal(svc[name].type, "ClusterIP");
+        assert.equal(svc[name].clusterIP, undefined, `${name} has a virtual IP`);
+        assert.equal(svc[name].publishNotReadyAddresses, undefined, `${name} follows readiness`);
+        assert.deepEqual(
+          svc[name].ports.map((p: Obj) => [p.name, p.port, p.targetPort]),
+          [["client", 5000, "client"]],
+          `${name} exposes no peer-only port`,
+        );
+      }
+      assert.equal(await valueOf(workload.writeDnsName!), "db-rw.data.svc.cluster.local");
+      assert.equal(await valueOf(workload.readDnsName!), "db-ro.data.svc.cluster.local");
+    });
+
+    it("reads from the only pod when there is one", async () => {
+      const { resources } = await build({ primaryAndReplicas: true, replicas: 1 });
+      assert.deepEqual(services(resources)["db-ro"].selector, selector);
+    });
+
+    it("runs the agent with its own token, which no other container sees, and restricted", async () => {
+      const { resources } = await build({ primaryAndReplicas: true });
+      const spec = pod(resources);
+      assert.equal(spec.serviceAccountName, "db");
+      assert.equal(spec.automountServiceAccountToken, false);
+      const agent = spec.containers.find((c: Obj) => c.name === "agent");
+      assert.ok(agent, "an agent container");
+      assert.match(agent.image, /^curlimages\/curl:\d+\.\d+\.\d+$/, "a pinned image");
+      assert.equal(agent.securityContext.allowPrivilegeEscalation, false);
+      assert.deepEqual(agent.securityContext.capabilities, { drop: ["ALL"] });
+      assert.ok(agent.readinessProbe, "a readiness probe");
+      const credentials = spec.volumes.find((v: Obj) => v.projected);
+      assert.deepEqual(
+        credentials.projected.sources.map((s: Obj) => Object.keys(s)[0]),
+        ["serviceAccountToken", "configMap", "downwardAPI"],
+      );
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        const mounts = (c.volumeMounts ?? []).map((m: Obj) => m.name);
+        assert.equal(
+          mounts.includes(credentials.name),
+          c === agent,
+          `${c.name} ${c === agent ? "mounts" : "does not mount"} the API credentials`,
+        );
+      }
+      assert.deepEqual(spec.volumes.find((v: Obj) => v.name === "agent").emptyDir, {
+        medium: "Memory",
+        sizeLimit: "1Mi",
+      });
+    });
+
+    it("lets the agent label, delete and read only its own pods, and read its StatefulSet's scale", async () => {
+      const { resources } = await build({ primaryAndReplicas: true, replicas: 2 });
+      const role = only(resources, "kubernetes:rbac.authorization.k8s.io/v1:Role").inputs as Obj;
+      assert.deepEqual(role.rules, [
+        {
+          apiGroups: [""],
+          resources: ["pods"],
+          resourceNames: ["db-0", "db-1"],
+          verbs: ["get", "patch", "delete"],
+        },
+        {
+          apiGroups: ["apps"],
+          resources: ["statefulsets/scale"],
+          resourceNames: ["db"],
+          verbs: ["get"],
+        },
+      ]);
+      const binding = only(resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+        .inputs as Obj;
+      assert.deepEqual(binding.roleRef, {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: role.metadata.name,
+      });
+      assert.deepEqual(binding.subjects, [
+        { kind: "ServiceAccount", name: "db", namespace: "data" },
+      ]);
+      const sa = only(resources, "kubernetes:core/v1:ServiceAccount");
+      assert.equal((sa.inputs as Obj).automountServiceAccountToken, false);
+      const deps = new Set(only(resources, STS).options.dependsOn);
+      for (const r of [sa, ...resources.filter((x) => x.type.includes("rbac"))]) {
+        assert.ok(deps.has(r.urn), `the StatefulSet waits for the ${r.type}`);
+      }
+    });
+
+    it("adds none of it to a workload without a primary", async () => {
+      const { resources } = await build();
+      assert.deepEqual(Object.keys(services(resources)), ["db"]);
+      const spec = pod(resources);
+      assert.equal(spec.serviceAccountName, undefined);
+      assert.deepEqual(
+        spec.containers.map((c: Obj) => c.name),
+        ["main"],
+      );
+      assert.equal(resources.filter((r) => /ServiceAccount|rbac/.test(r.type)).length, 0);
+    });
+  });
+
   it("reports the Service and every pod's stable DNS name", async () => {
     const { workload } = await build({ clusterDomain: "corp.internal" });
     assert.equal(await valueOf(workload.serviceDnsName), "db.data.svc.corp.internal");

@@ -17,9 +17,23 @@ import {
 } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { POSTGRES_SECRET_KEYS } from "../../../components/postgres";
+import {
+  POSTGRES_CLONE_SCRIPT,
+  POSTGRES_RECONCILE_SCRIPT,
+  POSTGRES_SECRET_KEYS,
+} from "../../../components/postgres";
 
-const NEEDED = ["initdb", "postgres", "pg_ctl", "pg_basebackup", "psql", "pg_isready"];
+const NEEDED = [
+  "initdb",
+  "postgres",
+  "pg_ctl",
+  "pg_basebackup",
+  "psql",
+  "pg_isready",
+  "pg_controldata",
+  "pg_receivewal",
+  "pg_waldump",
+];
 
 /** Where the server binaries are and whom to run them as, or what is missing. */
 export interface Toolbox {
@@ -229,6 +243,8 @@ export class Pod {
   readonly run: string;
   readonly secrets: string;
   readonly log: string;
+  /** The agent's shared directory (AGENT_DIR in the pod): RESTART_FILE and REPLICAS_FILE. */
+  readonly agent: string;
 
   constructor(
     readonly lab: Lab,
@@ -241,7 +257,8 @@ export class Pod {
     this.run = join(this.dir, "run");
     this.secrets = join(this.dir, "auth");
     this.log = join(this.dir, "server.log");
-    for (const d of [this.dir, this.claim, this.run, this.secrets]) {
+    this.agent = join(this.dir, "agent");
+    for (const d of [this.dir, this.claim, this.run, this.secrets, this.agent]) {
       mkdirSync(d, { recursive: true });
       lab.own(d);
     }
@@ -253,6 +270,37 @@ export class Pod {
 
   get marker(): string {
     return join(this.run, "reconciled");
+  }
+
+  /** Where the sidecar asks the agent to restart the pod. */
+  get restartFile(): string {
+    return join(this.agent, "restart");
+  }
+
+  /** Where the agent writes the StatefulSet's replica count. */
+  get replicasFile(): string {
+    return join(this.agent, "replicas");
+  }
+
+  /** The marker on the claim: why the init container must clone the primary again. */
+  get recloneMarker(): string {
+    return join(this.claim, "reclone");
+  }
+
+  /** Plays the agent: writes the StatefulSet's replica count. */
+  writeReplicas(n: number): void {
+    writeFileSync(this.replicasFile, `${n}\n`);
+    this.lab.own(this.replicasFile);
+  }
+
+  /** What a file holds, or undefined when it is not there. */
+  read(path: string): string | undefined {
+    return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+  }
+
+  /** The entries of the claim (the volume's root): PGDATA and whatever was kept beside it. */
+  claimEntries(): string[] {
+    return readdirSync(this.claim).sort();
   }
 
   /** Writes the mounted Secret's files as the kubelet does: a whole new set, swapped in. */
@@ -281,6 +329,8 @@ export class Pod {
       PGPORT: String(this.port),
       RECONCILED_MARKER: this.marker,
       RECONCILE_INTERVAL: "0.2",
+      RESTART_FILE: this.restartFile,
+      REPLICAS_FILE: this.replicasFile,
       ...extra,
     };
   }
@@ -346,6 +396,37 @@ export class Pod {
     }
   }
 
+  /** Empties the claim, as a new volume would be. */
+  wipeClaim(): void {
+    this.stop();
+    rmSync(this.claim, { recursive: true, force: true });
+    mkdirSync(this.claim);
+    this.lab.own(this.claim);
+  }
+
+  /** The server's system identifier, timeline and WAL position, as pg_controldata reads them. */
+  control(): Record<string, string> {
+    const out = this.lab.run("pg_controldata", [this.pgdata], { LC_ALL: "C" });
+    return Object.fromEntries(
+      out
+        .split("\n")
+        .map((l) => /^([^:]+):\s*(.*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => !!m)
+        .map((m) => [m[1], m[2]]),
+    );
+  }
+
+  /** Writes WAL and moves on to new segments: rows, then `segments` WAL switches, then a checkpoint. */
+  churnWal(segments: number): void {
+    for (let i = 0; i < segments; i++) {
+      this.sql(
+        "CREATE TABLE IF NOT EXISTS churn (v int); INSERT INTO churn SELECT generate_series(1, 100)",
+      );
+      this.sql("SELECT pg_switch_wal()");
+    }
+    this.sql("CHECKPOINT");
+  }
+
   serverLog(): string {
     return existsSync(this.log) ? readFileSync(this.log, "utf8") : "";
   }
@@ -400,4 +481,80 @@ export class Pod {
     );
     return { ok: status === 0, output };
   }
+}
+
+/** The pod's containers, as the scripts run in them. */
+export const containers = {
+  /** The `clone-primary` init container, to its end; its output. */
+  init(pod: Pod, primary: Pod, extra: Record<string, string> = {}): string {
+    return pod.lab.run("bash", ["-c", POSTGRES_CLONE_SCRIPT], pod.env(primary, extra));
+  },
+  /** The `clone-primary` init container, in the background (it may hold the pod back). */
+  initInBackground(pod: Pod, primary: Pod, extra: Record<string, string> = {}): Background {
+    return pod.lab.spawnScript(POSTGRES_CLONE_SCRIPT, pod.env(primary, extra));
+  },
+  /** The `reconcile` sidecar, in the background. */
+  sidecar(pod: Pod, primary: Pod, extra: Record<string, string> = {}): Background {
+    return pod.lab.spawnScript(POSTGRES_RECONCILE_SCRIPT, pod.env(primary, extra));
+  },
+};
+
+/** The WAL receiver's status on a replica ("none" without one). */
+export function receiverStatus(replica: Pod): string {
+  return replica.trySql("SELECT status FROM pg_stat_wal_receiver") || "none";
+}
+
+/** Waits until the replica's WAL receiver streams. */
+export async function untilStreaming(replica: Pod, seconds = 20): Promise<void> {
+  await waitFor(`${replica.name} to stream`, seconds, () =>
+    receiverStatus(replica) === "streaming" ? true : undefined,
+  );
+}
+
+/** Waits until `query` on `pod` answers `value`. */
+export async function untilAnswers(
+  pod: Pod,
+  query: string,
+  value: string,
+  seconds = 15,
+  db = "postgres",
+): Promise<void> {
+  await waitFor(`${pod.name} to answer ${value} to ${query}`, seconds, () =>
+    pod.trySql(query, db) === value ? true : undefined,
+  );
+}
+
+/**
+ * Pod 0 from scratch, as on a first start: the init container, initdb, the server (with `settings`),
+ * and the sidecar, once it has created the roles from the Secret.
+ */
+export async function firstPrimary(
+  pod: Pod,
+  passwords: Passwords,
+  settings: Record<string, string> = {},
+): Promise<Background> {
+  pod.writeSecret(passwords);
+  containers.init(pod, pod);
+  pod.initdb();
+  pod.start(settings);
+  rmSync(pod.marker, { force: true }); // a new pod's run directory is empty
+  const sidecar = containers.sidecar(pod, pod);
+  await waitFor(`${pod.name}'s sidecar to reconcile`, 20, () =>
+    existsSync(pod.marker) ? true : undefined,
+  );
+  return sidecar;
+}
+
+/** A replica's first start: its init container clones `primary`, then its server streams. */
+export async function firstReplica(
+  pod: Pod,
+  primary: Pod,
+  passwords: Passwords,
+  extra: Record<string, string> = {},
+): Promise<string> {
+  pod.writeSecret(passwords);
+  const out = containers.init(pod, primary, extra);
+  pod.start();
+  await untilStreaming(pod);
+  return out;
 }

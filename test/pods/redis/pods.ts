@@ -1,17 +1,22 @@
 // Real redis-server processes on loopback, each set up as one pod of the Redis component would
 // be: its own port, data directory, mounted password file and state directory, and the
-// component's exact scripts run with `sh`. Pod N's peers are reached at 127.0.0.1 on their ports.
+// component's exact scripts run with `sh`. Pod N's peers are reached at 127.0.0.1 on their ports;
+// with Sentinel, each pod has its own loopback address instead (its "DNS name"), and every pod
+// uses the same two ports, as pods do.
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import { freePort } from "../ports";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import {
   redisConfig,
   REDIS_AUTH_SCRIPT,
   REDIS_LIVENESS_SCRIPT,
+  REDIS_PRESTOP_SCRIPT,
   REDIS_READINESS_SCRIPT,
   REDIS_START_SCRIPT,
+  SENTINEL_SCRIPT,
+  sentinelQuorum,
 } from "../../../components/redis";
 
 /** The binaries the scripts need; a test suite skips with one line when any is missing. */
@@ -69,6 +74,7 @@ class Proc {
 export class Pod {
   server?: Proc;
   agent?: Proc;
+  sentinel?: Proc;
   constructor(
     readonly ordinal: number,
     readonly port: number,
@@ -78,6 +84,20 @@ export class Pod {
 
   get data(): string {
     return join(this.dir, "data");
+  }
+
+  /** Where the pod's server (and Sentinel) listen: its own loopback address with Sentinel. */
+  get host(): string {
+    return this.env.REDIS_HOST ?? "127.0.0.1";
+  }
+
+  /** What the pod's containers last wrote to the agent's role file, if anything. */
+  role(): string | undefined {
+    try {
+      return readFileSync(join(this.env.REDIS_AGENT_DIR, "role"), "utf8").trim();
+    } catch {
+      return undefined;
+    }
   }
 
   /** What kubelet does to a mounted Secret: the new file replaces the old one atomically. */
@@ -104,15 +124,35 @@ export class Pod {
     return this.agent;
   }
 
+  /** The sentinel container. */
+  startSentinel(): Proc {
+    this.sentinel = new Proc(spawn("sh", ["-c", SENTINEL_SCRIPT], { env: this.env }));
+    return this.sentinel;
+  }
+
   /** Runs a script as the pod would (a probe, the restore script): its exit code and output. */
-  run(script: string): { code: number | null; out: string } {
-    const r = spawnSync("sh", ["-c", script], { env: this.env, encoding: "utf8", timeout: 10000 });
+  run(script: string, timeout = 10000): { code: number | null; out: string } {
+    const r = spawnSync("sh", ["-c", script], { env: this.env, encoding: "utf8", timeout });
     return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  }
+
+  /** The redis container's preStop hook, as kubelet runs it before it stops the container. */
+  preStop(): { code: number | null; out: string } {
+    return this.run(REDIS_PRESTOP_SCRIPT, 40000);
   }
 
   /** Commands on redis-cli's stdin with `password`; the trimmed output, stderr included. */
   cli(password: string, ...commands: string[]): string {
-    const r = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(this.port)], {
+    return this.cliAt(this.port, password, commands);
+  }
+
+  /** The same on the pod's Sentinel. */
+  sentinelCli(password: string, ...commands: string[]): string {
+    return this.cliAt(Number(this.env.SENTINEL_PORT), password, commands);
+  }
+
+  private cliAt(port: number, password: string, commands: string[]): string {
+    const r = spawnSync("redis-cli", ["-h", this.host, "-p", String(port)], {
       input: commands.join("\n") + "\n",
       env: { PATH: process.env.PATH, REDISCLI_AUTH: password },
       encoding: "utf8",
@@ -136,8 +176,31 @@ export class Pod {
 
   async stop(): Promise<void> {
     await this.agent?.stop();
+    await this.sentinel?.stop();
     await this.server?.stop();
   }
+}
+
+/** Options of a RedisSet. */
+export interface SetOptions {
+  /**
+   * Set the pods up as with Sentinel: each on its own loopback address, with the env the component
+   * gives and Sentinel's timing shortened (a primary is down after 2.5 s).
+   */
+  sentinel?: boolean;
+}
+
+/** The name the Sentinels know the set's primary by (the StatefulSet's name). */
+export const SENTINEL_MASTER = "cache";
+
+/**
+ * `count` loopback addresses of a /24 picked at random in 127.0.0.0/8 (Linux answers on all of
+ * it), so that sets of pods do not meet.
+ */
+function loopbackAddresses(count: number): string[] {
+  const octet = () => 1 + Math.floor(Math.random() * 254);
+  const net = `127.${octet()}.${octet()}`;
+  return Array.from({ length: count }, (_, i) => `${net}.${i + 1}`);
 }
 
 /** A Redis "StatefulSet" of `replicas` pods sharing one temporary directory. */
@@ -147,17 +210,28 @@ export class RedisSet {
     readonly pods: Pod[],
   ) {}
 
-  static async create(replicas: number, password: string): Promise<RedisSet> {
+  static async create(
+    replicas: number,
+    password: string,
+    options: SetOptions = {},
+  ): Promise<RedisSet> {
     const root = mkdtempSync(join(tmpdir(), "redis-pods-"));
     try {
       const ports: number[] = [];
-      for (let i = 0; i < replicas; i++) ports.push(await freePort());
+      if (options.sentinel) {
+        const port = await freePort();
+        for (let i = 0; i < replicas; i++) ports.push(port);
+      } else {
+        for (let i = 0; i < replicas; i++) ports.push(await freePort());
+      }
+      const hosts = options.sentinel ? loopbackAddresses(replicas) : ports.map(() => "127.0.0.1");
+      const sentinelPort = options.sentinel ? await freePort() : undefined;
       const pods = ports.map((port, i) => {
         const dir = join(root, `cache-${i}`);
-        for (const sub of ["data", "auth", "state", "etc"])
+        for (const sub of ["data", "auth", "state", "etc", "sentinel", "agent"])
           mkdirSync(join(dir, sub), { recursive: true });
         const conf = redisConfig(64)
-          .replace(/^bind .*$/m, "bind 127.0.0.1")
+          .replace(/^bind .*$/m, `bind ${hosts[i]}`)
           .replace(/^port .*$/m, `port ${port}`)
           .replace(/^dir .*$/m, `dir ${join(dir, "data")}`)
           // Timing only: a full sync starts at once instead of waiting 5 s for more replicas.
@@ -166,7 +240,7 @@ export class RedisSet {
         const env: Record<string, string> = {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
           POD_NAME: `cache-${i}`,
-          PRIMARY_HOST: "127.0.0.1",
+          PRIMARY_HOST: hosts[0],
           PRIMARY_PORT: String(ports[0]),
           REDIS_PORT: String(port),
           REDIS_CONF: join(dir, "etc", "redis.conf"),
@@ -176,7 +250,27 @@ export class RedisSet {
           REDIS_AUTH_INTERVAL: "1",
           REDIS_HOLD_INTERVAL: "1",
           ...(replicas > 1
-            ? { FIRST_REPLICA_HOST: "127.0.0.1", FIRST_REPLICA_PORT: String(ports[1]) }
+            ? { FIRST_REPLICA_HOST: hosts[1], FIRST_REPLICA_PORT: String(ports[1]) }
+            : {}),
+          REDIS_AGENT_DIR: join(dir, "agent"),
+          ...(options.sentinel
+            ? {
+                // What the component's env gives (sentinelEnv), with addresses for names.
+                POD_HOST: hosts[i],
+                REDIS_PEERS: hosts.join(" "),
+                SENTINEL_MASTER,
+                SENTINEL_QUORUM: String(sentinelQuorum(replicas)),
+                // Where the pod's own server and Sentinel listen (127.0.0.1 in a pod).
+                REDIS_HOST: hosts[i],
+                REDIS_BIND: hosts[i],
+                SENTINEL_PORT: String(sentinelPort),
+                SENTINEL_DIR: join(dir, "sentinel"),
+                // Timing only: a primary is down after 2.5 s (not less: a server slowed down by a
+                // busy machine must not look down), a failover attempt may take 3 s.
+                SENTINEL_DOWN_AFTER_MS: "2500",
+                SENTINEL_FAILOVER_TIMEOUT_MS: "3000",
+                REDIS_FAILOVER_WAIT: "10",
+              }
             : {}),
         };
         const pod = new Pod(i, port, dir, env);
@@ -192,6 +286,11 @@ export class RedisSet {
 
   get primary(): Pod {
     return this.pods[0];
+  }
+
+  /** The pods whose server says it is a primary now. */
+  primaries(password: string): Pod[] {
+    return this.pods.filter((p) => p.info(password, "role") === "master");
   }
 
   get replicas(): Pod[] {

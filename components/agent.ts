@@ -1,0 +1,196 @@
+// The pod agent: a small sidecar that speaks to the Kubernetes API for a pod whose own image cannot
+// (no HTTPS client in the database images). A kind's containers talk to it through files in a
+// shared in-memory directory, AGENT_DIR:
+// - ROLE_FILE (written by the kind): `primary` or `replica`. The agent sets the pod's ROLE_LABEL to
+//   it, which the workload's write and read Services select on.
+// - RESTART_FILE (written by the kind): one line saying why this pod must start over (a replica
+//   that must clone its primary again). The agent logs it and deletes its own pod; the StatefulSet
+//   controller creates it again, and its init containers run again.
+// - REPLICAS_FILE (written by the agent): the StatefulSet's `spec.replicas`, so that a primary knows
+//   which replicas are gone without a pod template that changes (and rolls every pod) on scaling.
+import * as k8s from "@pulumi/kubernetes";
+
+/** The shared directory (an emptyDir in memory). */
+export const AGENT_DIR = "/run/stateful";
+/** `primary` or `replica`, written by the kind's containers. */
+export const ROLE_FILE = `${AGENT_DIR}/role`;
+/** Why the pod must start over, written by the kind's containers: the agent deletes the pod. */
+export const RESTART_FILE = `${AGENT_DIR}/restart`;
+/** The StatefulSet's `spec.replicas`, written by the agent. */
+export const REPLICAS_FILE = `${AGENT_DIR}/replicas`;
+/** The pod label that carries the role; the write Service selects `primary`, the read Service `replica`. */
+export const ROLE_LABEL = "stateful-workloads/role";
+export const ROLES = { primary: "primary", replica: "replica" } as const;
+/** The volume a kind mounts (at AGENT_DIR) in the containers that write ROLE_FILE or RESTART_FILE. */
+export const AGENT_VOLUME = "agent";
+export const agentMount = { name: AGENT_VOLUME, mountPath: AGENT_DIR };
+
+/** The agent's image: curl on Alpine (busybox sh), from the curl project, pinned. */
+export const AGENT_IMAGE = "curlimages/curl:8.11.1";
+/** Where the agent alone mounts its API credentials (the pod's other containers have none). */
+export const AGENT_CREDENTIALS_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+export const AGENT_CREDENTIALS_VOLUME = "kube-api";
+/** Seconds between two passes of the agent's loop. */
+export const AGENT_INTERVAL = 2;
+/** Passes between two reads of the StatefulSet's replica count (one minute at the default interval). */
+export const AGENT_REPLICAS_EVERY = 30;
+/** Passes between two re-applications of the role label (so a label removed by hand comes back). */
+export const AGENT_RELABEL_EVERY = 150;
+/** The agent is unready when its loop has not completed a pass for this many seconds. */
+export const AGENT_STALE_SECONDS = 30;
+export const AGENT_RESOURCES = {
+  requests: { cpu: "5m", memory: "16Mi" },
+  limits: { memory: "32Mi" },
+};
+
+/**
+ * The agent's loop (POSIX sh). The service account token goes to curl on stdin (`-H @/dev/stdin`),
+ * never on a command line; replies go to a private temporary file. A failed call is logged once
+ * (with the HTTP status) and retried at the next pass; the loop never stops on an error.
+ * Paths and the API address can be overridden through the environment (tests run it on a
+ * workstation against a real API server).
+ */
+export const AGENT_SCRIPT = [
+  "set -u",
+  `dir="\${AGENT_DIR:-${AGENT_DIR}}"`,
+  `sa="\${AGENT_CREDENTIALS_DIR:-${AGENT_CREDENTIALS_DIR}}"`,
+  'api="${API_URL:-https://${KUBERNETES_SERVICE_HOST:-kubernetes.default.svc}:${KUBERNETES_SERVICE_PORT:-443}}"',
+  `interval="\${AGENT_INTERVAL:-${AGENT_INTERVAL}}"`,
+  'ns="$(cat "$sa/namespace")"',
+  'pod="/api/v1/namespaces/$ns/pods/$POD_NAME"',
+  'scale="/apis/apps/v1/namespaces/$ns/statefulsets/$STATEFULSET_NAME/scale"',
+  'reply="$(mktemp)"',
+  "trap 'rm -f \"$reply\"; exit 0' TERM INT",
+  'said=""',
+  'say() { [ "$1" = "$said" ] || echo "agent: $1"; said="$1"; }',
+  "# call METHOD PATH [CONTENT-TYPE BODY]: prints the HTTP status (000: no answer)",
+  "call() {",
+  '  if [ $# -gt 2 ]; then set -- "$1" "$2" -H "Content-Type: $3" --data-binary "$4"; fi',
+  "  _m=$1 _p=$2; shift 2",
+  '  printf \'Authorization: Bearer %s\\n\' "$(cat "$sa/token")" |',
+  '    curl -s --max-time 10 --cacert "$sa/ca.crt" -H @/dev/stdin -X "$_m" "$@" \\',
+  '      -o "$reply" -w \'%{http_code}\' "$api$_p"',
+  "}",
+  'labelled="" pass=0',
+  "while :; do",
+  "  pass=$((pass + 1))",
+  '  role="$(cat "$dir/role" 2>/dev/null)" || role=""',
+  '  case "$role" in',
+  `    "") ;;`,
+  `    ${ROLES.primary}|${ROLES.replica})`,
+  `      if [ "$role" != "$labelled" ] || [ $((pass % ${AGENT_RELABEL_EVERY})) = 0 ]; then`,
+  `        code="$(call PATCH "$pod" application/merge-patch+json '{"metadata":{"labels":{"${ROLE_LABEL}":"'"$role"'"}}}')"`,
+  '        if [ "$code" = 200 ]; then',
+  '          [ "$role" = "$labelled" ] || say "labelled this pod ' +
+    ROLE_LABEL +
+    '=$role"; labelled="$role"',
+  '        else say "labelling this pod $role failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null)"; fi',
+  "      fi ;;",
+  '    *) say "$dir/role holds neither primary nor replica: not labelled" ;;',
+  "  esac",
+  '  if [ -s "$dir/restart" ]; then',
+  '    why="$(head -c 500 "$dir/restart")"',
+  '    code="$(call DELETE "$pod" application/json \'{"apiVersion":"v1","kind":"DeleteOptions","preconditions":{"uid":"\'"$POD_UID"\'"}}\')"',
+  '    case "$code" in',
+  '      200|202) say "deleted this pod so that it starts over: $why" ;;',
+  '      *) say "deleting this pod failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null); it must start over: $why" ;;',
+  "    esac",
+  "  fi",
+  `  if [ $((pass % ${AGENT_REPLICAS_EVERY})) = 1 ] || [ "$interval" = 0 ]; then`,
+  '    code="$(call GET "$scale")"',
+  '    if [ "$code" = 200 ]; then',
+  // A Scale's spec has one field; the API server leaves a zero out (`"spec":{}`).
+  '      n="$(tr -d \' \\n\' <"$reply" | sed -n \'s/.*"spec":{"replicas":\\([0-9]*\\)}.*/\\1/p\')"',
+  '      printf \'%s\\n\' "${n:-0}" >"$dir/replicas.new" && mv -f "$dir/replicas.new" "$dir/replicas"',
+  '    else say "reading the replica count failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null)"; fi',
+  "  fi",
+  '  date +%s >"$dir/agent-heartbeat"',
+  '  [ "$interval" = 0 ] && break',
+  '  sleep "$interval" & wait $!',
+  "done",
+  "",
+].join("\n");
+
+/** The agent is ready while its loop keeps completing passes, whatever the API answered. */
+export const AGENT_READINESS_SCRIPT =
+  `beat="$(cat ${AGENT_DIR}/agent-heartbeat 2>/dev/null)" || exit 1; ` +
+  `[ $(( $(date +%s) - beat )) -lt ${AGENT_STALE_SECONDS} ]`;
+
+/** The agent's container; `statefulSet` names the StatefulSet whose replica count it reads. */
+export function agentContainer(statefulSet: string) {
+  const field = (name: string, fieldPath: string) => ({
+    name,
+    valueFrom: { fieldRef: { fieldPath } },
+  });
+  return {
+    name: "agent",
+    image: AGENT_IMAGE,
+    command: ["sh", "-c", AGENT_SCRIPT],
+    env: [
+      field("POD_NAME", "metadata.name"),
+      field("POD_UID", "metadata.uid"),
+      { name: "STATEFULSET_NAME", value: statefulSet },
+    ],
+    resources: AGENT_RESOURCES,
+    volumeMounts: [
+      agentMount,
+      { name: AGENT_CREDENTIALS_VOLUME, mountPath: AGENT_CREDENTIALS_DIR, readOnly: true },
+    ],
+    readinessProbe: {
+      exec: { command: ["sh", "-c", AGENT_READINESS_SCRIPT] },
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    },
+  };
+}
+
+/** Seconds the agent's token lives; the kubelet renews it at 80% of that. */
+const TOKEN_SECONDS = 3600;
+
+/**
+ * The shared directory, and the agent's credentials: a bound token of the workload's service
+ * account, the cluster's CA and the namespace, as the kubelet would mount them by default, but in
+ * the agent's container only (the pod has automountServiceAccountToken off).
+ */
+export function agentVolumes(): k8s.types.input.core.v1.Volume[] {
+  return [
+    { name: AGENT_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+    {
+      name: AGENT_CREDENTIALS_VOLUME,
+      projected: {
+        defaultMode: 0o440,
+        sources: [
+          { serviceAccountToken: { path: "token", expirationSeconds: TOKEN_SECONDS } },
+          { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          {
+            downwardAPI: {
+              items: [{ path: "namespace", fieldRef: { fieldPath: "metadata.namespace" } }],
+            },
+          },
+        ],
+      },
+    },
+  ];
+}
+
+/**
+ * What the agent may do, and no more: read and label (patch) and delete its workload's own pods by
+ * name, and read its StatefulSet's scale. The pod names follow the replica count.
+ */
+export function agentRules(statefulSet: string, replicas: number) {
+  return [
+    {
+      apiGroups: [""],
+      resources: ["pods"],
+      resourceNames: Array.from({ length: replicas }, (_, i) => `${statefulSet}-${i}`),
+      verbs: ["get", "patch", "delete"],
+    },
+    {
+      apiGroups: ["apps"],
+      resources: ["statefulsets/scale"],
+      resourceNames: [statefulSet],
+      verbs: ["get"],
+    },
+  ];
+}

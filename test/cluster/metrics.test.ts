@@ -1,0 +1,221 @@
+// Metrics on a real API server: the metrics stack's four workloads, rendered by the real program
+// into a namespace of their own, with the Prometheus Operator's own ServiceMonitor CRD installed
+// (test/cluster/prometheusOperatorApi.ts). What it shows: server-side apply with strict field
+// validation accepts every object (StatefulSets with their exporters, Services with the metrics
+// port, NetworkPolicies, ServiceMonitors); the pods, exporters included, are admitted under the
+// restricted Pod Security Standard; the headless Services' EndpointSlices carry the metrics port
+// for every pod, and the write and read Services' do not. What it cannot show: the exporters
+// reading their servers and Prometheus scraping them (the rig's nodes run no containers).
+import { strict as assert } from "assert";
+import { EXPORTER_PORTS, METRICS_SERVICE_LABEL } from "../../components/metrics";
+import { RESTRICTED_NAMESPACE_LABELS } from "../../components/stack";
+import { kubernetesObjects, runProgram } from "../../harness/program";
+import { configOfStackFile, stackFile } from "../../harness/stacks";
+import {
+  clearNamespaces,
+  connect,
+  deleteVolumes,
+  isApiError,
+  markNamespace,
+  Pod,
+  provideVolumes,
+  waitForRollout,
+} from "./cluster";
+import { Kube, KubeObject, waitFor } from "./kube";
+import { ensureServiceMonitorCrd } from "./prometheusOperatorApi";
+import { apiVersionKind, StatefulSetManifest } from "./render";
+
+const STACK = "metrics-suite";
+const NS = `metrics-${process.pid}`;
+const ROLLOUT_MS = Number(process.env.CLUSTER_ROLLOUT_SECONDS ?? 300) * 1000;
+/** The metrics stack's workloads, by name, and their kinds. */
+const KINDS = { db: "postgres", cache: "redis", web: "nginx", ring: "cassandra" } as const;
+
+interface EndpointSlice extends KubeObject {
+  ports?: { name?: string; port?: number; protocol?: string }[];
+  endpoints?: { targetRef?: { name?: string } }[];
+}
+
+interface Container {
+  name: string;
+  securityContext?: Record<string, unknown>;
+}
+
+describe("metrics on a real API server: exporters, metrics ports, NetworkPolicies, ServiceMonitors", function () {
+  this.timeout(ROLLOUT_MS + 300_000);
+  let kube: Kube;
+  let objects: KubeObject[];
+  let installed: string;
+
+  const describeObject = (o: KubeObject) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
+  const statefulSets = () =>
+    objects.filter((o): o is StatefulSetManifest => o.kind === "StatefulSet");
+
+  async function slicesOf(service: string): Promise<EndpointSlice[]> {
+    return kube.list<EndpointSlice>("discovery.k8s.io/v1", "EndpointSlice", NS, {
+      labelSelector: `kubernetes.io/service-name=${service}`,
+    });
+  }
+
+  before(async function () {
+    this.timeout(300_000);
+    const reached = await connect();
+    if ("missing" in reached) {
+      if (process.env.CLUSTER_TEST_REQUIRED === "1") throw new Error(reached.missing);
+      console.log(`    skipped: ${reached.missing}`);
+      this.skip();
+    }
+    kube = reached.kube;
+    installed = await ensureServiceMonitorCrd(kube);
+    await clearNamespaces(kube, [NS], 120_000);
+    const config = configOfStackFile(stackFile("metrics"));
+    const namespaces = JSON.parse(config["stateful:namespaces"]) as { name: string }[];
+    config["stateful:namespaces"] = JSON.stringify(namespaces.map((ns) => ({ ...ns, name: NS })));
+    objects = kubernetesObjects(await runProgram(config, { stack: STACK, preview: false })).map(
+      (r) => {
+        const { apiVersion, kind } = apiVersionKind(r.type);
+        return { ...(structuredClone(r.inputs) as KubeObject), apiVersion, kind };
+      },
+    );
+  });
+
+  after(async function () {
+    if (!kube) return;
+    this.timeout(180_000);
+    await clearNamespaces(kube, [NS], 120_000);
+    await deleteVolumes(kube, STACK);
+  });
+
+  it("has the Prometheus Operator's ServiceMonitor CRD", () => {
+    assert.match(installed, /already serves it|installed from github.com\/prometheus-operator/);
+  });
+
+  it("accepts every object with server-side apply and strict field validation, without a warning", async () => {
+    const kinds = new Set(objects.map((o) => o.kind));
+    for (const k of ["StatefulSet", "Service", "NetworkPolicy", "ServiceMonitor"]) {
+      assert.ok(kinds.has(k), `the stack renders a ${k}`);
+    }
+    const problems: string[] = [];
+    const apply = async (o: KubeObject, dryRun: boolean) => {
+      try {
+        const { warnings } = await kube.apply(o, dryRun);
+        for (const w of warnings) problems.push(`${describeObject(o)}: warning: ${w}`);
+      } catch (err) {
+        problems.push(`${describeObject(o)}: ${(err as Error).message}`);
+      }
+    };
+    // The namespace first (a dry run of what goes into it needs it), then a server dry run of
+    // everything, then everything, StatefulSets last.
+    for (const o of objects.filter((o) => o.kind === "Namespace")) {
+      await apply(o, false);
+      await markNamespace(kube, o.metadata.name, STACK);
+    }
+    const rest = [
+      ...objects.filter((o) => o.kind !== "Namespace" && o.kind !== "StatefulSet"),
+      ...statefulSets(),
+    ];
+    for (const o of rest) await apply(o, true);
+    assert.deepEqual(problems, [], "server dry run");
+    for (const o of rest) {
+      if (o.kind === "StatefulSet") await provideVolumes(kube, STACK, o as StatefulSetManifest);
+      await apply(o, false);
+    }
+    assert.deepEqual(problems, []);
+    for (const o of objects.filter((o) => o.kind === "ServiceMonitor")) {
+      const live = await kube.get<KubeObject>(o.apiVersion, o.kind, NS, o.metadata.name);
+      assert.deepEqual(live.spec, o.spec, `${describeObject(o)} is stored as applied`);
+    }
+  });
+
+  it("admits every pod, exporters included, under the restricted Pod Security Standard", async () => {
+    const ns = await kube.get<KubeObject>("v1", "Namespace", undefined, NS);
+    for (const [k, v] of Object.entries(RESTRICTED_NAMESPACE_LABELS)) {
+      assert.equal(ns.metadata.labels?.[k], v, `namespace label ${k}`);
+    }
+    for (const sts of statefulSets()) await waitForRollout(kube, sts, ROLLOUT_MS);
+    const pods = await kube.list<Pod>("v1", "Pod", NS);
+    const want = statefulSets().reduce((n, s) => n + (s.spec.replicas ?? 1), 0);
+    assert.equal(pods.length, want);
+    for (const p of pods) {
+      const containers = (p.spec as { containers: Container[] }).containers;
+      assert.ok(
+        containers.some((c) => c.name === "metrics"),
+        `${p.metadata.name} runs the exporter`,
+      );
+    }
+    // The control: the same exporter without its restricted context is refused in this namespace.
+    const [first] = pods;
+    const spec = structuredClone(first.spec) as { containers: Container[] };
+    for (const c of spec.containers) if (c.name === "metrics") delete c.securityContext;
+    const refusal = await kube
+      .request("POST", `/api/v1/namespaces/${NS}/pods`, {
+        query: { dryRun: "All" },
+        body: {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "metrics-unrestricted", namespace: NS },
+          spec: { ...spec, nodeName: undefined },
+        },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(isApiError(refusal, 403), `an unrestricted exporter was admitted: ${refusal}`);
+    assert.match((refusal as Error).message, /violates PodSecurity "restricted:latest"/);
+    assert.match((refusal as Error).message, /container "metrics"/);
+  });
+
+  it("the headless Services' EndpointSlices carry the metrics port for every pod; the write and read Services' do not", async () => {
+    for (const [name, kind] of Object.entries(KINDS)) {
+      const sts = statefulSets().find((s) => s.metadata.name === name)!;
+      const replicas = sts.spec.replicas ?? 1;
+      let slices: EndpointSlice[] = [];
+      await waitFor(
+        `EndpointSlices of ${name} with ${replicas} endpoints`,
+        async () => {
+          slices = await slicesOf(name);
+          const count = slices.flatMap((s) => s.endpoints ?? []).length;
+          return count === replicas ? true : undefined;
+        },
+        60_000,
+      );
+      for (const s of slices) {
+        assert.deepEqual(
+          s.ports?.find((p) => p.name === "metrics"),
+          { name: "metrics", port: EXPORTER_PORTS[kind], protocol: "TCP" },
+          `${s.metadata.name}: the metrics port`,
+        );
+      }
+      for (const other of [`${name}-rw`, `${name}-ro`]) {
+        for (const s of await slicesOf(other)) {
+          assert.ok(
+            (s.ports ?? []).every((p) => p.name !== "metrics"),
+            `${s.metadata.name} has no metrics port`,
+          );
+        }
+      }
+    }
+  });
+
+  it("each ServiceMonitor selects its workload's headless Service and no other", async () => {
+    const monitors = objects.filter((o) => o.kind === "ServiceMonitor");
+    assert.deepEqual(monitors.map((m) => m.metadata.name).sort(), ["cache", "db"]);
+    for (const m of monitors) {
+      const labels = (m.spec as { selector: { matchLabels: Record<string, string> } }).selector
+        .matchLabels;
+      assert.equal(labels[METRICS_SERVICE_LABEL], "true");
+      const selected = await kube.list<KubeObject>("v1", "Service", NS, {
+        labelSelector: Object.entries(labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(","),
+      });
+      assert.deepEqual(
+        selected.map((s) => s.metadata.name),
+        [m.metadata.name],
+      );
+    }
+  });
+
+  it.skip("needs real containers: the exporters reading stub_status, the PostgreSQL socket, the Redis password file and Cassandra's JMX, and Prometheus scraping them (the rig runs none)", () => {});
+});
