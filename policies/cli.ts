@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parsePolicyPackConfig, reconcileConfig, ResolvedPolicyConfig } from "./config";
+import { BETA_ANNOTATION } from "./kube/claims";
 import { isRecord } from "./kube/fields";
 import { isKind, isStatefulSetOrMistyped, KINDS, KubeObject } from "./kube/objects";
 import { ManifestError, ManifestObject, readManifests } from "./manifests";
@@ -154,47 +155,58 @@ function tryJson(text: string): unknown {
   }
 }
 
-/** The spec fields the stack rules read, per kind of object they look up. */
-const READ_SPEC: Record<string, readonly string[]> = {
-  Service: ["clusterIP", "clusterIPs", "selector", "ports"],
-  PodDisruptionBudget: ["selector", "minAvailable", "maxUnavailable"],
-  NetworkPolicy: ["podSelector", "policyTypes", "ingress"],
-  PersistentVolumeClaim: [
-    "storageClassName",
-    "accessModes",
-    "resources",
-    "dataSource",
-    "dataSourceRef",
-  ],
-  VolumeSnapshot: ["volumeSnapshotClassName", "source"],
-  ServiceMonitor: ["selector", "namespaceSelector", "endpoints"],
+/**
+ * What the stack rules read of each kind of object they look up, besides its identity (apiVersion,
+ * kind, metadata.name and metadata.namespace): fields of `spec`, and whether the labels or which
+ * annotations of `metadata`.
+ */
+export const READ_FIELDS: Record<
+  string,
+  { spec: readonly string[]; labels?: boolean; annotations?: readonly string[] }
+> = {
+  // A ServiceMonitor selects a Service by its labels.
+  Service: { spec: ["clusterIP", "clusterIPs", "selector", "ports"], labels: true },
+  PodDisruptionBudget: { spec: ["selector", "minAvailable", "maxUnavailable"] },
+  NetworkPolicy: { spec: ["podSelector", "policyTypes", "ingress"] },
+  PersistentVolumeClaim: {
+    spec: ["storageClassName", "accessModes", "resources", "dataSource", "dataSourceRef"],
+    // Kubernetes reads a claim's class from it before spec.storageClassName.
+    annotations: [BETA_ANNOTATION],
+  },
+  VolumeSnapshot: { spec: ["volumeSnapshotClassName", "source"] },
+  ServiceMonitor: { spec: ["selector", "namespaceSelector", "endpoints"] },
 };
+
+/** The entries of `record` whose key is one of `keys`. */
+function pick(record: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in record).map((k) => [k, record[k]]));
+}
 
 /**
  * What is kept of an object: a StatefulSet whole; of a Service, budget, NetworkPolicy, claim,
- * VolumeSnapshot or ServiceMonitor only the fields the stack rules read (and a Service's labels); nothing of any other object (it is counted and dropped as read), so
- * memory grows with the objects the rules need, not with the input.
+ * VolumeSnapshot or ServiceMonitor only what the stack rules read (READ_FIELDS); nothing of any
+ * other object (it is counted and dropped as read), so memory grows with the objects the rules
+ * need, not with the input.
  */
-function kept(obj: KubeObject): KubeObject | undefined {
+export function kept(obj: KubeObject): KubeObject | undefined {
   if (isStatefulSetOrMistyped(obj)) return obj;
   const type = Object.values(KINDS).find((k) => isKind(obj, k.group, k.kind));
   if (!type) return undefined;
+  const read = READ_FIELDS[type.kind];
   const metadata = isRecord(obj.metadata) ? obj.metadata : {};
   const spec = isRecord(obj.spec) ? obj.spec : {};
+  const annotations = isRecord(metadata.annotations) ? metadata.annotations : {};
+  const keptAnnotations = pick(annotations, read.annotations ?? []);
   const slim: KubeObject = {
     apiVersion: obj.apiVersion,
     kind: obj.kind,
     metadata: {
       name: metadata.name,
       namespace: metadata.namespace,
-      // What a ServiceMonitor selects a Service by.
-      ...(type.kind === "Service" && metadata.labels !== undefined
-        ? { labels: metadata.labels }
-        : {}),
+      ...(read.labels && metadata.labels !== undefined ? { labels: metadata.labels } : {}),
+      ...(Object.keys(keptAnnotations).length > 0 ? { annotations: keptAnnotations } : {}),
     },
-    spec: Object.fromEntries(
-      READ_SPEC[type.kind].filter((k) => k in spec).map((k) => [k, spec[k]]),
-    ),
+    spec: pick(spec, read.spec),
   };
   return slim;
 }

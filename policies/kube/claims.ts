@@ -12,12 +12,17 @@ export interface ClaimTemplate {
   label: string;
 }
 
+/** How messages name a claim template: `spec.volumeClaimTemplates[0] ("data")`, or its path. */
+export function templateLabel(field: Field, name: string | undefined): string {
+  return name ? `${field.path} (${JSON.stringify(name)})` : field.path;
+}
+
 /** The StatefulSet's claim templates that have a name (the others make no claim). */
 export function claimTemplates(sts: KubeObject): ClaimTemplate[] {
   const out: ClaimTemplate[] = [];
   for (const field of Field.root(sts).at("spec").at("volumeClaimTemplates").items()) {
     const name = field.at("metadata").at("name").str();
-    if (name) out.push({ field, name, label: `${field.path} (${JSON.stringify(name)})` });
+    if (name) out.push({ field, name, label: templateLabel(field, name) });
   }
   return out;
 }
@@ -26,6 +31,11 @@ export function claimTemplates(sts: KubeObject): ClaimTemplate[] {
 export function ordinalRange(sts: KubeObject): { start: number; end: number } {
   const start = Field.root(sts).at("spec").at("ordinals").at("start").num() ?? 0;
   return { start, end: start + replicasOf(sts) };
+}
+
+/** The name of the claim of `template` for the pod of `statefulSet` with this ordinal. */
+export function claimName(template: string, statefulSet: string, ordinal: number): string {
+  return `${template}-${statefulSet}-${ordinal}`;
 }
 
 /** The ordinal of `claim` if it is `<template>-<statefulSet>-<ordinal>`, else undefined. */
@@ -70,6 +80,22 @@ export function restoredFrom(claim: KubeObject): string | undefined {
     return isSnapshot ? (source.at("name").str() ?? "") : undefined;
   }
   return undefined;
+}
+
+/** The class annotation that predates spec.storageClassName; Kubernetes still reads it first. */
+export const BETA_ANNOTATION = "volume.beta.kubernetes.io/storage-class";
+
+/** The class a claim or claim template names in the deprecated annotation, if any. */
+export function annotatedClass(claim: Field): string | undefined {
+  return claim.at("metadata").at("annotations").at(BETA_ANNOTATION).str();
+}
+
+/**
+ * The StorageClass of a claim or claim template as Kubernetes reads it (GetPersistentVolumeClaimClass):
+ * the deprecated annotation when present, else spec.storageClassName; undefined when neither is set.
+ */
+export function claimClass(claim: Field): string | undefined {
+  return annotatedClass(claim) ?? claim.at("spec").at("storageClassName").str();
 }
 
 const UNITS: Record<string, number> = {

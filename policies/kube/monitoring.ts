@@ -92,6 +92,43 @@ export function targetOf(port: Field, ports: PodPort[]): PodPort | undefined {
   return ports.find((p) => p.number === number) ?? { number: number ?? -1 };
 }
 
+/** Where a ServiceMonitor endpoint's scrapes land. */
+export interface ScrapeTarget {
+  /** The Service whose port the endpoint names; undefined when the endpoint gives a targetPort. */
+  service?: KubeObject;
+  /** The container port as written: the Service port's `targetPort`, or the endpoint's. */
+  written: unknown;
+  /** The container port reached; undefined when a named one is declared by no container. */
+  port: PodPort | undefined;
+}
+
+/**
+ * The container ports an endpoint of `scrape` reaches among `declared`: when it names a Service
+ * `port`, through that port of each selected Service that has it (none when no Service has it);
+ * else through its `targetPort`, by name or number; else none. An empty `port` is unset, as the
+ * Prometheus Operator reads it.
+ */
+export function scrapeTargets(scrape: Scrape, declared: PodPort[]): ScrapeTarget[] {
+  const port = scrape.endpoint.at("port").str();
+  if (port) {
+    return scrape.services.flatMap((service) => {
+      const p = servicePort(service, port);
+      if (p === undefined) return [];
+      return [{ service, written: p.at("targetPort").value(), port: targetOf(p, declared) }];
+    });
+  }
+  const target = scrape.endpoint.at("targetPort").value();
+  if (typeof target === "string") {
+    return [{ written: target, port: declared.find((p) => p.name === target) }];
+  }
+  if (typeof target === "number") {
+    return [
+      { written: target, port: declared.find((p) => p.number === target) ?? { number: target } },
+    ];
+  }
+  return [];
+}
+
 /** A Prometheus duration (`1m30s`), as the ServiceMonitor CRD writes them. */
 const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 const UNITS_MS = [365 * 86400e3, 7 * 86400e3, 86400e3, 3600e3, 60e3, 1e3, 1];

@@ -178,9 +178,10 @@ class ServiceIndex {
 }
 
 /**
- * Objects of one kind by namespace, for rules that look them up by name (claims, VolumeSnapshots).
- * A namespace holding an object whose name is unknown, or any object whose namespace is unknown,
- * makes every answer for that namespace uncertain.
+ * Objects of one kind by namespace (claims, VolumeSnapshots). A namespace holding an object whose
+ * name is unknown, or any object whose namespace is unknown, makes every answer for that namespace
+ * uncertain. An object whose name is unknown is still listed: rules that match on its spec (a
+ * VolumeSnapshot's source) need it, and lookups by name skip it (its name reads as undefined).
  */
 class NamespacedIndex {
   private readonly byNamespace = new Map<string, KubeObject[]>();
@@ -193,10 +194,7 @@ class NamespacedIndex {
       this.unknownNamespace = true;
       return;
     }
-    if (nameIsUnknown(obj)) {
-      this.unnamed.add(ns);
-      return;
-    }
+    if (nameIsUnknown(obj)) this.unnamed.add(ns);
     const list = this.byNamespace.get(ns);
     if (list) list.push(obj);
     else this.byNamespace.set(ns, [obj]);

@@ -21,7 +21,8 @@ export interface SpreadConstraint {
   selectsOwnPods: boolean;
 }
 
-function selectsPods(term: Field, labels: Record<string, string>): boolean {
+/** The `labelSelector` of a spread constraint or affinity term selects pods with these labels. */
+export function selectsPods(term: Field, labels: Record<string, string>): boolean {
   const selector = readSelector(term.at("labelSelector"));
   return selector !== undefined && selects(selector, labels);
 }
@@ -48,8 +49,8 @@ export function spreadConstraints(sts: Field, labels: Record<string, string>): S
     });
 }
 
-/** The topology keys of the pod anti-affinity terms (required or preferred) that select its own pods. */
-export function antiAffinityKeys(sts: Field, labels: Record<string, string>): string[] {
+/** The pod anti-affinity terms of the pod template: the required ones, then the preferred ones'. */
+export function antiAffinityTerms(sts: Field): Field[] {
   const anti = sts.at("spec").at("template").at("spec").at("affinity").at("podAntiAffinity");
   return [
     ...anti.at("requiredDuringSchedulingIgnoredDuringExecution").items(),
@@ -57,7 +58,12 @@ export function antiAffinityKeys(sts: Field, labels: Record<string, string>): st
       .at("preferredDuringSchedulingIgnoredDuringExecution")
       .items()
       .map((p) => p.at("podAffinityTerm")),
-  ]
+  ];
+}
+
+/** The topology keys of the pod anti-affinity terms (required or preferred) that select its own pods. */
+export function antiAffinityKeys(sts: Field, labels: Record<string, string>): string[] {
+  return antiAffinityTerms(sts)
     .filter((t) => selectsPods(t, labels))
     .map((t) => t.at("topologyKey").str())
     .filter((k): k is string => k !== undefined);
@@ -87,9 +93,13 @@ function union(terms: AllowedValues[]): AllowedValues {
   return { kind: "values", values: [...new Set(values)] };
 }
 
-/** What one node selector term allows of `key`. */
+/**
+ * What one node selector term allows of `key`. The requirements of a term all hold, in any order:
+ * the NotIn values are taken out of what the In requirements allow once all are read.
+ */
 function termAllows(term: Field, key: string): AllowedValues {
   let allowed: AllowedValues = ANY;
+  const excluded: string[] = [];
   for (const req of term.at("matchExpressions").items()) {
     if (req.at("key").str() !== key) continue;
     const values = req.at("values").strings();
@@ -98,9 +108,8 @@ function termAllows(term: Field, key: string): AllowedValues {
         allowed = intersect(allowed, { kind: "values", values });
         break;
       case "NotIn":
-        if (allowed.kind === "values") {
-          allowed = { kind: "values", values: allowed.values.filter((v) => !values.includes(v)) };
-        }
+        // Alone it bounds nothing: nodes with any other value, or without the label, satisfy it.
+        excluded.push(...values);
         break;
       case "DoesNotExist":
         allowed = intersect(allowed, { kind: "none" });
@@ -110,7 +119,8 @@ function termAllows(term: Field, key: string): AllowedValues {
         break;
     }
   }
-  return allowed;
+  if (allowed.kind !== "values") return allowed;
+  return { kind: "values", values: allowed.values.filter((v) => !excluded.includes(v)) };
 }
 
 /** The values of node label `key` the StatefulSet's pods may run on (see AllowedValues). */

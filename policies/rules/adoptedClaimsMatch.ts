@@ -2,7 +2,14 @@
 // (`<template>-<name>-<ordinal>`, e.g. restored from a VolumeSnapshot) is adopted by name: the
 // controller compares nothing else. If it differs from the template, that pod runs on another class
 // or smaller volume than its peers, unnoticed.
-import { claimTemplates, storageBytes, templateClaims } from "../kube/claims";
+import {
+  annotatedClass,
+  BETA_ANNOTATION,
+  claimClass,
+  claimTemplates,
+  storageBytes,
+  templateClaims,
+} from "../kube/claims";
 import { Field } from "../kube/fields";
 import { statefulSetNamespace } from "../kube/objects";
 import { Finding, guarded, Rule, violation } from "../rule";
@@ -28,12 +35,19 @@ export const adoptedClaimsMatch = {
         const spec = Field.root(claim).at("spec");
         const what = `claim ${claimName} (adopted by name, nothing else compared)`;
         guarded(out, () => {
-          const cls = want.at("storageClassName").str();
-          const got = spec.at("storageClassName").str();
+          const cls = claimClass(template.field);
+          const got = claimClass(Field.root(claim));
           if (cls !== undefined && got !== cls) {
+            const annotated = annotatedClass(Field.root(claim)) !== undefined;
+            const has = annotated
+              ? `class "${got}" in the annotation ${BETA_ANNOTATION} (which Kubernetes reads before spec.storageClassName)`
+              : got === undefined
+                ? "no spec.storageClassName"
+                : `spec.storageClassName "${got}"`;
+            const fix = annotated ? " in spec.storageClassName and remove the annotation" : "";
             out.push(
               violation(
-                `${what} has ${got === undefined ? "no spec.storageClassName" : `spec.storageClassName "${got}"`} but ${template.label} has "${cls}": its pod would run on another class than its peers; make the claim's class "${cls}"`,
+                `${what} has ${has} but ${template.label} has "${cls}": its pod would run on another class than its peers; make the claim's class "${cls}"${fix}`,
               ),
             );
           }

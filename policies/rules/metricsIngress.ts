@@ -3,22 +3,12 @@
 // Prometheus times out. (NetworkPolicies add up, so one from outside the stack may admit the
 // scraper: hence advisory, with an exemption for that case.)
 import { Field } from "../kube/fields";
-import { PodPort, podPorts, scrapesOf, servicePort, targetOf } from "../kube/monitoring";
+import { PodPort, podPorts, scrapesOf, scrapeTargets } from "../kube/monitoring";
+import { policyField, restrictsIngress } from "../kube/networkPolicies";
 import { KubeObject, nameOf, podLabels, statefulSetNamespace } from "../kube/objects";
 import { isEmptySelector, readSelector, selects } from "../kube/selectors";
 import { UnknownValueError } from "../kube/unknown";
 import { Finding, guarded, Rule, violation } from "../rule";
-
-/** The policy, its fields named after it in notes. */
-function named(np: KubeObject): Field {
-  return Field.root(np, `NetworkPolicy ${JSON.stringify(nameOf(np) ?? "(unnamed)")} `);
-}
-
-/** Ingress is restricted unless policyTypes is set and leaves it out. */
-function restrictsIngress(np: KubeObject): boolean {
-  const types = named(np).at("spec").at("policyTypes");
-  return !types.isSet() || types.strings().includes("Ingress");
-}
 
 /** A NetworkPolicy port entry admits the container port (no port: every port). */
 function portAdmits(entry: Field, target: PodPort): boolean {
@@ -44,7 +34,7 @@ function admitsOthers(peer: Field, labels: Record<string, string>): boolean {
 
 /** Some ingress rule of the policy admits `target` from a pod that is not one of the workload's. */
 function admitsScraper(np: KubeObject, target: PodPort, labels: Record<string, string>): boolean {
-  return named(np)
+  return policyField(np)
     .at("spec")
     .at("ingress")
     .items()
@@ -77,18 +67,7 @@ export const metricsIngress = {
       const declared = podPorts(sts);
       for (const s of scrapes) {
         guarded(out, () => {
-          const port = s.endpoint.at("port").str();
-          const targetPort = s.endpoint.at("targetPort").value();
-          const targets = port
-            ? s.services
-                .map((svc) => servicePort(svc, port))
-                .filter((p): p is Field => p !== undefined)
-                .map((p) => targetOf(p, declared))
-            : typeof targetPort === "string"
-              ? [declared.find((p) => p.name === targetPort)]
-              : typeof targetPort === "number"
-                ? [declared.find((p) => p.number === targetPort) ?? { number: targetPort }]
-                : [];
+          const targets = scrapeTargets(s, declared).map((t) => t.port);
           // A port that reaches no container is statefulset-service-monitor's finding.
           for (const target of targets.filter((t): t is PodPort => t !== undefined)) {
             if (isolating.some((np) => admitsScraper(np, target, labels))) continue;

@@ -1,8 +1,8 @@
 // statefulset-name-length: the StatefulSet's name is the prefix of every pod name, pod hostname,
 // the controller-revision-hash label and every claim name; a name that fits the StatefulSet can
 // still break them.
+import { claimName, claimTemplates, ordinalRange } from "../kube/claims";
 import { Field } from "../kube/fields";
-import { replicasOf } from "../kube/objects";
 import { Finding, Rule, violation } from "../rule";
 
 /** Label values are at most 63 characters: `<name>-<10-char hash>` leaves 52 for the name. */
@@ -35,17 +35,13 @@ export const nameLength = {
         ),
       );
     }
-    const spec = Field.root(sts).at("spec");
-    const start = spec.at("ordinals").at("start").num() ?? 0;
-    const lastOrdinal = Math.max(0, start + replicasOf(sts) - 1);
-    for (const template of spec.at("volumeClaimTemplates").items()) {
-      const tname = template.at("metadata").at("name").str();
-      if (!tname) continue;
-      const claim = `${tname}-${name}-${lastOrdinal}`;
+    const lastOrdinal = Math.max(0, ordinalRange(sts).end - 1);
+    for (const template of claimTemplates(sts)) {
+      const claim = claimName(template.name, name, lastOrdinal);
       if (claim.length > MAX_CLAIM_NAME) {
         out.push(
           violation(
-            `${template.path} ("${tname}") makes claim names of ${claim.length} characters (${tname}-${name}-${lastOrdinal}): shorten the template or StatefulSet name to keep them within ${MAX_CLAIM_NAME}`,
+            `${template.label} makes claim names of ${claim.length} characters (${claim}): shorten the template or StatefulSet name to keep them within ${MAX_CLAIM_NAME}`,
           ),
         );
       }

@@ -1,15 +1,14 @@
 // statefulset-network-policy: a database reachable from every pod in the cluster is one compromised
 // pod away from its data. Some NetworkPolicy must select the pods for Ingress.
-import { Field } from "../kube/fields";
+import { restrictsIngress } from "../kube/networkPolicies";
 import { KubeObject, podLabels, statefulSetNamespace } from "../kube/objects";
 import { UnknownValueError } from "../kube/unknown";
 import { Rule, violation } from "../rule";
 
-/** Ingress is restricted unless policyTypes is set and leaves it out. */
-function restrictsIngress(np: KubeObject): boolean | "unknown" {
+/** Whether the policy restricts Ingress, or "unknown" while its policyTypes are. */
+function ingressVerdict(np: KubeObject): boolean | "unknown" {
   try {
-    const types = Field.root(np).at("spec").at("policyTypes");
-    return !types.isSet() || types.strings().includes("Ingress");
+    return restrictsIngress(np);
   } catch (e) {
     if (e instanceof UnknownValueError) return "unknown";
     throw e;
@@ -26,7 +25,7 @@ export const networkPolicy = {
   check(sts, ctx) {
     const namespace = statefulSetNamespace(sts);
     const { matches, uncertain } = ctx.stack.networkPolicies(namespace, podLabels(sts));
-    const verdicts = matches.map(restrictsIngress);
+    const verdicts = matches.map(ingressVerdict);
     if (verdicts.includes(true)) return [];
     if (uncertain || verdicts.includes("unknown")) {
       throw new UnknownValueError(`NetworkPolicies in namespace "${namespace}"`);

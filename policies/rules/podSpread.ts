@@ -2,13 +2,8 @@
 // a topology spread constraint the scheduler may put them all on one.
 import { Field } from "../kube/fields";
 import { podLabels, podSpec, replicasOf } from "../kube/objects";
-import { readSelector, selects } from "../kube/selectors";
+import { antiAffinityTerms, selectsPods } from "../kube/topology";
 import { Rule, violation } from "../rule";
-
-function selectsPods(term: Field, labels: Record<string, string>): boolean {
-  const selector = readSelector(term.at("labelSelector"));
-  return selector !== undefined && selects(selector, labels);
-}
 
 export const podSpread = {
   name: "statefulset-pod-spread" as const,
@@ -21,15 +16,9 @@ export const podSpread = {
     const replicas = replicasOf(sts);
     if (replicas <= 1) return [];
     const labels = podLabels(sts);
-    const spec = podSpec(sts);
-    const anti = spec.at("affinity").at("podAntiAffinity");
     const terms = [
-      ...anti.at("requiredDuringSchedulingIgnoredDuringExecution").items(),
-      ...anti
-        .at("preferredDuringSchedulingIgnoredDuringExecution")
-        .items()
-        .map((p) => p.at("podAffinityTerm")),
-      ...spec.at("topologySpreadConstraints").items(),
+      ...antiAffinityTerms(Field.root(sts)),
+      ...podSpec(sts).at("topologySpreadConstraints").items(),
     ];
     if (terms.some((t) => selectsPods(t, labels))) return [];
     return [

@@ -2,7 +2,13 @@
 // VolumeSnapshots makes the claims `<template>-<name>-<ordinal>` itself, and the controller adopts
 // each by name. A restore that does not match spec.replicas leaves a pod on an empty volume beside
 // restored peers, or a restored claim that no pod mounts.
-import { claimTemplates, ordinalRange, restoredFrom, templateClaims } from "../kube/claims";
+import {
+  claimName,
+  claimTemplates,
+  ordinalRange,
+  restoredFrom,
+  templateClaims,
+} from "../kube/claims";
 import { Field } from "../kube/fields";
 import { statefulSetNamespace } from "../kube/objects";
 import { UnknownValueError } from "../kube/unknown";
@@ -38,7 +44,7 @@ export const restoreCoversReplicas = {
         if (missing.length > 0) {
           // A claim whose name is unknown during preview may be the missing one.
           if (uncertain) throw new UnknownValueError(`claims in namespace "${namespace}"`);
-          const names = missing.map((o) => `${template.name}-${name}-${o}`);
+          const names = missing.map((o) => claimName(template.name, name, o));
           const pods = missing.map((o) => `${name}-${o}`);
           out.push(
             violation(

@@ -3,7 +3,13 @@
 // says so nowhere but in Prometheus's target list; one whose scrapeTimeout exceeds its interval is
 // refused by the Prometheus Operator. Either way the workload has no metrics.
 import { quoteList } from "../kube/fields";
-import { durationMs, podPorts, scrapesOf, servicePort, servicePortNames } from "../kube/monitoring";
+import {
+  durationMs,
+  podPorts,
+  scrapesOf,
+  scrapeTargets,
+  servicePortNames,
+} from "../kube/monitoring";
 import { nameOf } from "../kube/objects";
 import { Finding, guarded, Rule, violation } from "../rule";
 
@@ -22,36 +28,24 @@ export const serviceMonitor = {
         guarded(out, () => {
           const e = s.endpoint;
           const port = e.at("port").str();
-          const targetPort = e.at("targetPort").value();
-          if (port !== undefined) {
-            const having = s.services.filter((svc) => servicePort(svc, port) !== undefined);
-            if (having.length === 0) {
-              const theirs = s.services
-                .map((svc) => `Service "${nameOf(svc)}": ${quoteList(servicePortNames(svc))}`)
-                .join("; ");
-              out.push(
-                violation(
-                  `${s.label}.port names port "${port}", which no Service it selects for these pods has (${theirs}): name a port of the Service, or add a port named "${port}" to it that targets the exporter's container port`,
-                ),
-              );
-            }
-            for (const svc of having) {
-              const target = servicePort(svc, port)!.at("targetPort").value();
-              if (typeof target === "string" && !declared.some((p) => p.name === target)) {
-                out.push(
-                  violation(
-                    `Service "${nameOf(svc)}" port "${port}", which ${s.label} scrapes, targets container port "${target}", which no container of spec.template declares: its endpoints carry no address for it; declare a containerPort named "${target}" on the exporter container, or target the port by number`,
-                  ),
-                );
-              }
-            }
-          } else if (
-            typeof targetPort === "string" &&
-            !declared.some((p) => p.name === targetPort)
-          ) {
+          const targets = scrapeTargets(s, declared);
+          if (port && targets.length === 0) {
+            const theirs = s.services
+              .map((svc) => `Service "${nameOf(svc)}": ${quoteList(servicePortNames(svc))}`)
+              .join("; ");
             out.push(
               violation(
-                `${s.label}.targetPort names container port "${targetPort}", which no container of spec.template declares: declare it on the exporter container, or set port to the Service port's name`,
+                `${s.label}.port names port "${port}", which no Service it selects for these pods has (${theirs}): name a port of the Service, or add a port named "${port}" to it that targets the exporter's container port`,
+              ),
+            );
+          }
+          for (const t of targets) {
+            if (t.port !== undefined) continue;
+            out.push(
+              violation(
+                t.service
+                  ? `Service "${nameOf(t.service)}" port "${port}", which ${s.label} scrapes, targets container port "${String(t.written)}", which no container of spec.template declares: its endpoints carry no address for it; declare a containerPort named "${String(t.written)}" on the exporter container, or target the port by number`
+                  : `${s.label}.targetPort names container port "${String(t.written)}", which no container of spec.template declares: declare it on the exporter container, or set port to the Service port's name`,
               ),
             );
           }

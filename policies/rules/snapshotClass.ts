@@ -3,8 +3,15 @@
 // deletionPolicy) or does not exist, in which case the snapshot is never taken.
 import { claimTemplates, ordinalOf } from "../kube/claims";
 import { Field } from "../kube/fields";
-import { nameOf, statefulSetNamespace } from "../kube/objects";
+import { KubeObject, nameIsUnknown, nameOf, statefulSetNamespace } from "../kube/objects";
 import { Finding, guarded, Rule, violation } from "../rule";
+
+/** How messages name a VolumeSnapshot: its name quoted, or why there is none. */
+function snapshotName(snapshot: KubeObject): string {
+  const name = nameOf(snapshot);
+  if (name !== undefined) return JSON.stringify(name);
+  return nameIsUnknown(snapshot) ? "(name unknown during preview)" : '"(unnamed)"';
+}
 
 export const snapshotClass = {
   name: "statefulset-snapshot-class" as const,
@@ -32,7 +39,7 @@ export const snapshotClass = {
         if (cls.str()) return;
         out.push(
           violation(
-            `VolumeSnapshot "${nameOf(snapshot) ?? "(unnamed)"}" of claim ${claim} names no spec.volumeSnapshotClassName: the cluster's default VolumeSnapshotClass would take it, which differs between clusters (or does not exist, and the snapshot is never taken); name the class`,
+            `VolumeSnapshot ${snapshotName(snapshot)} of claim ${claim} names no spec.volumeSnapshotClassName: the cluster's default VolumeSnapshotClass would take it, which differs between clusters (or does not exist, and the snapshot is never taken); name the class`,
           ),
         );
       });

@@ -37,7 +37,14 @@ export const spreadSatisfiable = {
         const domains = allowed.values.length;
         const replicas = replicasOf(sts);
         const room = domains * c.maxSkew;
-        if (c.minDomains !== undefined && c.minDomains > domains && replicas > room) {
+        // The skew counts the pods the selector selects: only when they are its own does it bound
+        // where the StatefulSet's replicas go.
+        if (
+          c.selectsOwnPods &&
+          c.minDomains !== undefined &&
+          c.minDomains > domains &&
+          replicas > room
+        ) {
           out.push(
             violation(
               `${what} has minDomains ${c.minDomains}, but the pods may run on only ${domains} value(s) of ${key} (${quoteList(allowed.values)}, from the node selector and required node affinity): with fewer domains than minDomains each takes at most maxSkew (${c.maxSkew}) pod(s), so ${room} of the ${replicas} replicas run and the rest stay Pending; set minDomains to at most ${domains} or allow more values of ${key}`,

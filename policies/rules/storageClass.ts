@@ -1,11 +1,9 @@
 // statefulset-storage-class: a claim without a storageClassName gets whatever the cluster's default
 // class is (or none), which differs between clusters and can change under a running database; an
 // empty class turns dynamic provisioning off; the deprecated annotation hides the class.
+import { annotatedClass, BETA_ANNOTATION, claimClass, templateLabel } from "../kube/claims";
 import { Field, quoteList } from "../kube/fields";
 import { Finding, guarded, Rule, violation } from "../rule";
-
-/** The class annotation that predates spec.storageClassName; Kubernetes still reads it first. */
-export const BETA_ANNOTATION = "volume.beta.kubernetes.io/storage-class";
 
 export interface StorageClassConfig {
   /** If set and non-empty, the only classes claims may use. */
@@ -32,12 +30,11 @@ export const storageClass = {
     const out: Finding[] = [];
     for (const template of Field.root(sts).at("spec").at("volumeClaimTemplates").items()) {
       guarded(out, () => {
-        const name = template.at("metadata").at("name").str();
-        const label = name ? `${template.path} (${JSON.stringify(name)})` : template.path;
+        const label = templateLabel(template, template.at("metadata").at("name").str());
         const spec = template.at("spec").at("storageClassName").str();
-        const annotated = template.at("metadata").at("annotations").at(BETA_ANNOTATION).str();
+        const annotated = annotatedClass(template);
         // Kubernetes reads the deprecated annotation first (GetPersistentVolumeClaimClass).
-        const cls = annotated ?? spec;
+        const cls = claimClass(template);
         if (annotated !== undefined && annotated !== spec) {
           out.push(
             violation(

@@ -56,4 +56,24 @@ describe("stateful-policy check: restored claims and VolumeSnapshots", () => {
     assert.match(ours(r.lines)[0], /but not data-redis-2 \(spec\.replicas is 3\)/);
     assert.match(ours(r.lines)[1], /claim data-redis-1 .* has spec\.storageClassName "slow"/);
   });
+
+  it("reads a claim's class from the deprecated annotation, as Kubernetes does", async () => {
+    const annotated = {
+      ...claim(2),
+      metadata: {
+        ...claim(2).metadata,
+        annotations: { "volume.beta.kubernetes.io/storage-class": "slow", other: "x" },
+      },
+    };
+    const r = await runCli(
+      ["check", "-"],
+      manifests([...stackObjects(), claim(0), claim(1), annotated]),
+    );
+    assert.strictEqual(r.code, 1, r.stdout);
+    assert.deepStrictEqual(
+      ours(r.lines).map((l) => l.replace(/\): .*/, ")")),
+      ["[mandatory] statefulset-adopted-claims-match (StatefulSet cache/redis)"],
+    );
+    assert.match(ours(r.lines)[0], /claim data-redis-2 .* has class "slow" in the annotation/);
+  });
 });

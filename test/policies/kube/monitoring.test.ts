@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { durationMs, scrapesOf } from "../../../policies/kube/monitoring";
+import { durationMs, podPorts, scrapesOf, scrapeTargets } from "../../../policies/kube/monitoring";
+import type { KubeObject } from "../../../policies/kube/objects";
 import { StackIndex } from "../../../policies/kube/stackIndex";
 import { UNKNOWN_SENTINELS } from "../../../policies/kube/unknown";
 import { NS, podLabels, withField } from "../fixtures";
@@ -37,6 +38,42 @@ describe("kube/monitoring", () => {
     const stack = new StackIndex(objects);
     assert.strictEqual(stack.serviceMonitors(NS).uncertain, true);
     assert.throws(() => scrapesOf(sts, stack), /ServiceMonitors and Services of namespace "cache"/);
+  });
+
+  it("resolves an endpoint to the container ports it reaches", () => {
+    const targets = (m: KubeObject, service = scrapedService()) => {
+      const { sts, objects } = scrapedStack({ monitor: m, service });
+      const [scrape] = scrapesOf(sts, new StackIndex(objects));
+      return scrapeTargets(scrape, podPorts(sts)).map((t) => [
+        t.service === undefined ? undefined : "service",
+        t.written,
+        t.port,
+      ]);
+    };
+    const metrics = { name: "metrics", number: 9121 };
+    // Through the Service port the endpoint names, to its targetPort.
+    assert.deepStrictEqual(targets(monitor()), [["service", "metrics", metrics]]);
+    const unnamed = withField(scrapedService(), ["spec", "ports", 1, "targetPort"], "exporter");
+    assert.deepStrictEqual(targets(monitor(), unnamed), [["service", "exporter", undefined]]);
+    const noTarget = withField(scrapedService(), ["spec", "ports", 1, "targetPort"], undefined);
+    assert.deepStrictEqual(targets(monitor(), noTarget), [["service", undefined, metrics]]);
+    // A port no Service has reaches nothing.
+    const wrong = withField(monitor(), ["spec", "endpoints", 0, "port"], "web");
+    assert.deepStrictEqual(targets(wrong), []);
+    // Without a port (or with an empty one), through the endpoint's targetPort.
+    for (const port of [undefined, ""]) {
+      const direct = (t: unknown) =>
+        withField(
+          withField(monitor(), ["spec", "endpoints", 0, "port"], port),
+          ["spec", "endpoints", 0, "targetPort"],
+          t,
+        );
+      assert.deepStrictEqual(targets(direct("metrics")), [[undefined, "metrics", metrics]]);
+      assert.deepStrictEqual(targets(direct("exporter")), [[undefined, "exporter", undefined]]);
+      assert.deepStrictEqual(targets(direct(9121)), [[undefined, 9121, metrics]]);
+      assert.deepStrictEqual(targets(direct(8080)), [[undefined, 8080, { number: 8080 }]]);
+      assert.deepStrictEqual(targets(direct(undefined)), []);
+    }
   });
 
   it("reads Prometheus durations", () => {

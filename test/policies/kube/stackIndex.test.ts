@@ -2,6 +2,7 @@ import * as assert from "assert";
 import type { KubeObject } from "../../../policies/kube/objects";
 import { LabelSelector, mapSelector } from "../../../policies/kube/selectors";
 import { SelectorIndex, StackIndex } from "../../../policies/kube/stackIndex";
+import { UNKNOWN_STRING } from "../../../policies/kube/unknown";
 import { RULES } from "../../../policies/rules";
 import { analyzeObjects } from "../../../policies/runner";
 import { defaultConfig, stackObjects, withField } from "../fixtures";
@@ -107,6 +108,23 @@ describe("the stack index", () => {
     assert.deepStrictEqual(index.networkPolicies("cache", labels).matches, []);
     assert.deepStrictEqual(index.disruptionBudgets("cache", labels).matches, []);
     assert.deepStrictEqual(index.service("cache", "redis"), { uncertain: false });
+  });
+
+  it("lists a VolumeSnapshot whose name is unknown, and marks its namespace uncertain", () => {
+    const snapshot = (name: unknown): KubeObject => ({
+      apiVersion: "snapshot.storage.k8s.io/v1",
+      kind: "VolumeSnapshot",
+      metadata: { name, namespace: "cache" },
+      spec: { source: { persistentVolumeClaimName: "data-redis-0" } },
+    });
+    const known = snapshot("nightly-0");
+    const unnamed = snapshot(UNKNOWN_STRING);
+    const index = new StackIndex([known, unnamed]);
+    assert.deepStrictEqual(index.volumeSnapshots("cache"), {
+      matches: [known, unnamed],
+      uncertain: true,
+    });
+    assert.deepStrictEqual(index.volumeSnapshots("other"), { matches: [], uncertain: false });
   });
 
   it("analyzes 1000 workloads in one namespace without pairwise scanning", () => {

@@ -1,6 +1,12 @@
 import * as assert from "assert";
 import { Field } from "../../../policies/kube/fields";
-import { allowedNodeValues, spreadConstraints } from "../../../policies/kube/topology";
+import {
+  allowedNodeValues,
+  antiAffinityKeys,
+  antiAffinityTerms,
+  selectsPods,
+  spreadConstraints,
+} from "../../../policies/kube/topology";
 
 const ZONE = "topology.kubernetes.io/zone";
 
@@ -48,6 +54,29 @@ describe("kube/topology", () => {
       });
     });
 
+    it("subtracts NotIn from the values an In allows, in whichever order they come", () => {
+      const notInFirst = required([
+        { key: ZONE, operator: "NotIn", values: ["c"] },
+        { key: ZONE, operator: "In", values: ["a", "b", "c"] },
+      ]);
+      assert.deepStrictEqual(allowedNodeValues(sts(notInFirst), ZONE), {
+        kind: "values",
+        values: ["a", "b"],
+      });
+      const between = required([
+        { key: ZONE, operator: "In", values: ["a", "b", "c"] },
+        { key: ZONE, operator: "NotIn", values: ["a"] },
+        { key: ZONE, operator: "In", values: ["a", "b"] },
+      ]);
+      assert.deepStrictEqual(allowedNodeValues(sts(between), ZONE), {
+        kind: "values",
+        values: ["b"],
+      });
+      // NotIn alone bounds nothing: any other value is allowed.
+      const alone = required([{ key: ZONE, operator: "NotIn", values: ["c"] }]);
+      assert.deepStrictEqual(allowedNodeValues(sts(alone), ZONE), { kind: "any" });
+    });
+
     it("is none when every term requires nodes without the label", () => {
       const none = required([{ key: ZONE, operator: "DoesNotExist" }]);
       assert.deepStrictEqual(allowedNodeValues(sts(none), ZONE), { kind: "none" });
@@ -84,5 +113,39 @@ describe("kube/topology", () => {
       ],
       [ZONE, "DoNotSchedule", 1, undefined, "Honor", true],
     );
+  });
+
+  it("reads the anti-affinity terms, required then preferred, and those selecting own pods", () => {
+    const labels = { app: "db" };
+    const term = (key: string, app: string) => ({
+      topologyKey: key,
+      labelSelector: { matchLabels: { app } },
+    });
+    const root = sts({
+      affinity: {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [term("kubernetes.io/hostname", "db")],
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 1, podAffinityTerm: term(ZONE, "web") },
+            { weight: 1, podAffinityTerm: term("rack", "db") },
+          ],
+        },
+      },
+    });
+    const terms = antiAffinityTerms(root);
+    assert.deepStrictEqual(
+      terms.map((t) => t.path),
+      [
+        "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]",
+        "spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm",
+        "spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm",
+      ],
+    );
+    assert.deepStrictEqual(
+      terms.map((t) => selectsPods(t, labels)),
+      [true, false, true],
+    );
+    assert.deepStrictEqual(antiAffinityKeys(root, labels), ["kubernetes.io/hostname", "rack"]);
+    assert.strictEqual(selectsPods(Field.root({}), labels), false, "no labelSelector: none");
   });
 });

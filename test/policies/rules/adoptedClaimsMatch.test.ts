@@ -28,6 +28,7 @@ const found = (c: KubeObject) => {
   const { sts, opts } = check(c);
   return violations(RULE, sts, opts);
 };
+const BETA = "volume.beta.kubernetes.io/storage-class";
 const WHAT = "claim data-redis-0 (adopted by name, nothing else compared)";
 
 describe(RULE, () => {
@@ -47,6 +48,29 @@ describe(RULE, () => {
     ]);
     assert.deepStrictEqual(found(withField(claim(), ["spec", "storageClassName"], undefined)), [
       `${WHAT} has no spec.storageClassName but spec.volumeClaimTemplates[0] ("data") has "fast": its pod would run on another class than its peers; make the claim's class "fast"`,
+    ]);
+  });
+
+  it("reads the deprecated storage-class annotation first, on the claim and the template", () => {
+    const annotated = (obj: KubeObject, path: (string | number)[], cls: string) =>
+      withField(obj, [...path, "metadata", "annotations"], { [BETA]: cls });
+    const TEMPLATE = ["spec", "volumeClaimTemplates", 0];
+    assert.deepStrictEqual(found(annotated(claim(), [], "slow")), [
+      `${WHAT} has class "slow" in the annotation ${BETA} (which Kubernetes reads before spec.storageClassName) but spec.volumeClaimTemplates[0] ("data") has "fast": its pod would run on another class than its peers; make the claim's class "fast" in spec.storageClassName and remove the annotation`,
+    ]);
+    assert.deepStrictEqual(found(annotated(claim(), [], "fast")), []);
+    const run = (sts: KubeObject, c: KubeObject) =>
+      violations(RULE, sts, { objects: [...stackObjects(sts), c] });
+    // The template's class is its annotation's, whatever its spec says.
+    const slowTemplate = withField(statefulSet(), [...TEMPLATE, "spec", "storageClassName"], "x");
+    assert.deepStrictEqual(run(annotated(slowTemplate, TEMPLATE, "fast"), claim()), []);
+    const onlyAnnotated = annotated(
+      withField(statefulSet(), [...TEMPLATE, "spec", "storageClassName"], undefined),
+      TEMPLATE,
+      "premium",
+    );
+    assert.deepStrictEqual(run(onlyAnnotated, claim()), [
+      `${WHAT} has spec.storageClassName "fast" but spec.volumeClaimTemplates[0] ("data") has "premium": its pod would run on another class than its peers; make the claim's class "premium"`,
     ]);
   });
 

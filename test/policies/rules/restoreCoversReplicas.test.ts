@@ -1,28 +1,10 @@
 import * as assert from "assert";
 import type { KubeObject } from "../../../policies/kube/objects";
 import { UNKNOWN_STRING } from "../../../policies/kube/unknown";
-import { NS, notes, stackObjects, statefulSet, stsWith, violations, withField } from "../fixtures";
+import { notes, stackObjects, statefulSet, stsWith, violations, withField } from "../fixtures";
+import { restoredClaim as restored } from "../restoreFixtures";
 
 const RULE = "statefulset-restore-covers-replicas";
-
-/** Claim data-redis-<i>, made in the stack and restored from VolumeSnapshot redis-nightly-<i>. */
-function restored(i: number, namespace = NS): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "PersistentVolumeClaim",
-    metadata: { name: `data-redis-${i}`, namespace },
-    spec: {
-      storageClassName: "fast",
-      accessModes: ["ReadWriteOnce"],
-      resources: { requests: { storage: "1Gi" } },
-      dataSource: {
-        apiGroup: "snapshot.storage.k8s.io",
-        kind: "VolumeSnapshot",
-        name: `redis-nightly-${i}`,
-      },
-    },
-  };
-}
 
 const withClaims = (sts: KubeObject, claims: KubeObject[]) => ({
   objects: [...stackObjects(sts), ...claims],

@@ -76,6 +76,16 @@ describe(RULE, () => {
     ]);
   });
 
+  it("reads an empty port as unset, as the Prometheus Operator does: targetPort is scraped", () => {
+    const m = withField(
+      withField(monitor(), ["spec", "endpoints", 0, "port"], ""),
+      ["spec", "endpoints", 0, "targetPort"],
+      "metrics",
+    );
+    const { sts, objects } = scrapedStack({ monitor: m });
+    assert.deepStrictEqual(violations(RULE, sts, { objects }), []);
+  });
+
   it("refuses a scrapeTimeout longer than the interval", () => {
     const m = withField(monitor(), ["spec", "endpoints", 0, "scrapeTimeout"], "1m");
     const { sts, objects } = scrapedStack({ monitor: m });

@@ -1,22 +1,10 @@
 import * as assert from "assert";
 import type { KubeObject } from "../../../policies/kube/objects";
 import { UNKNOWN_STRING } from "../../../policies/kube/unknown";
-import { NS, notes, stackObjects, statefulSet, violations, withField } from "../fixtures";
+import { notes, stackObjects, statefulSet, violations, withField } from "../fixtures";
+import { volumeSnapshot as snapshot } from "../restoreFixtures";
 
 const RULE = "statefulset-snapshot-class";
-
-/** VolumeSnapshot redis-nightly-0 of claim data-redis-0, with a class. */
-function snapshot(): KubeObject {
-  return {
-    apiVersion: "snapshot.storage.k8s.io/v1",
-    kind: "VolumeSnapshot",
-    metadata: { name: "redis-nightly-0", namespace: NS },
-    spec: {
-      volumeSnapshotClassName: "csi-snapclass",
-      source: { persistentVolumeClaimName: "data-redis-0" },
-    },
-  };
-}
 
 const run = (s: KubeObject) => {
   const sts = statefulSet();
@@ -63,6 +51,22 @@ describe(RULE, () => {
   it("says nothing, not even a note, in a stack that makes no VolumeSnapshot", () => {
     const sts = withField(statefulSet(), ["metadata", "namespace"], UNKNOWN_STRING);
     assert.deepStrictEqual(notes(RULE, sts), []);
+  });
+
+  it("refuses a snapshot whose name is unknown during preview: it is matched by its source", () => {
+    const unnamed = withField(
+      withField(snapshot(), ["spec", "volumeSnapshotClassName"], undefined),
+      ["metadata", "name"],
+      UNKNOWN_STRING,
+    );
+    assert.deepStrictEqual(run(unnamed), {
+      violations: [
+        "VolumeSnapshot (name unknown during preview) of claim data-redis-0 names no spec.volumeSnapshotClassName: the cluster's default VolumeSnapshotClass would take it, which differs between clusters (or does not exist, and the snapshot is never taken); name the class",
+      ],
+      notes: [],
+    });
+    const named = withField(unnamed, ["spec", "volumeSnapshotClassName"], "csi-snapclass");
+    assert.deepStrictEqual(run(named), { violations: [], notes: [] });
   });
 
   it("reports an unknown class or source as a note", () => {

@@ -91,6 +91,11 @@ describe(RULE, () => {
       { key: ZONE, operator: "NotIn", values: ["c"] },
     ]);
     assert.deepStrictEqual(violations(RULE, notIn).length, 1, "a and b only");
+    const notInFirst = spread({ minDomains: 3 }, [
+      { key: ZONE, operator: "NotIn", values: ["c"] },
+      inZones("a", "b", "c"),
+    ]);
+    assert.deepStrictEqual(violations(RULE, notInFirst), violations(RULE, notIn), "NotIn first");
     const unbounded = withField(
       spread({ minDomains: 5 }, [], 9),
       [...POD, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"],
@@ -115,6 +120,15 @@ describe(RULE, () => {
       "ScheduleAnyway",
     );
     assert.deepStrictEqual(violations(RULE, anyway), []);
+  });
+
+  it("bounds only the pods the constraint counts: minDomains of a selector of other pods passes", () => {
+    const others = { labelSelector: { matchLabels: { "app.kubernetes.io/name": "other" } } };
+    const sts = spread({ minDomains: 4, ...others }, [inZones("a", "b", "c")], 5);
+    assert.deepStrictEqual(violations(RULE, sts), []);
+    // Nodes without the label are filtered out whatever the selector counts.
+    const none = spread(others, [{ key: ZONE, operator: "DoesNotExist" }]);
+    assert.deepStrictEqual(violations(RULE, none).length, 1);
   });
 
   it("leaves nodeAffinityPolicy Ignore alone: the domains are then not the pods' to count", () => {

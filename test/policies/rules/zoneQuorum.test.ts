@@ -1,34 +1,10 @@
 import * as assert from "assert";
 import { UNKNOWN_SENTINELS } from "../../../policies/kube/unknown";
 import { largestZoneShare } from "../../../policies/rules/zoneQuorum";
-import { notes, podLabels, statefulSet, stsWith, violations, withField } from "../fixtures";
+import { notes, statefulSet, violations, withField } from "../fixtures";
+import { POD, ZONE, zoned } from "../zoneFixtures";
 
 const RULE = "statefulset-zone-quorum";
-const POD = ["spec", "template", "spec"];
-const ZONE = "topology.kubernetes.io/zone";
-
-function zoned(replicas: number, zones: string[], when = "DoNotSchedule", maxSkew = 1) {
-  const sts = withField(
-    stsWith(
-      [...POD, "topologySpreadConstraints"],
-      [
-        {
-          maxSkew,
-          topologyKey: ZONE,
-          whenUnsatisfiable: when,
-          labelSelector: { matchLabels: podLabels() },
-        },
-      ],
-    ),
-    ["spec", "replicas"],
-    replicas,
-  );
-  return withField(
-    sts,
-    [...POD, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"],
-    { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE, operator: "In", values: zones }] }] },
-  );
-}
 
 describe(RULE, () => {
   it("computes the most pods one zone can hold under maxSkew", () => {
@@ -57,6 +33,27 @@ describe(RULE, () => {
       [ZONE]: "a",
     });
     assert.strictEqual(violations(RULE, selected).length, 1, "the node selector pins one zone");
+    const notInFirst = withField(
+      zoned(3, ["a", "b", "c"]),
+      [
+        ...POD,
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "nodeSelectorTerms",
+        0,
+        "matchExpressions",
+      ],
+      [
+        { key: ZONE, operator: "NotIn", values: ["c"] },
+        { key: ZONE, operator: "In", values: ["a", "b", "c"] },
+      ],
+    );
+    assert.deepStrictEqual(
+      violations(RULE, notInFirst),
+      violations(RULE, zoned(3, ["a", "b"])),
+      "NotIn before In leaves a and b",
+    );
   });
 
   it("says nothing where the share is not bounded: a soft spread, unknown zones, few replicas", () => {
