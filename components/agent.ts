@@ -9,6 +9,7 @@
 // - REPLICAS_FILE (written by the agent): the StatefulSet's `spec.replicas`, so that a primary knows
 //   which replicas are gone without a pod template that changes (and rolls every pod) on scaling.
 import * as k8s from "@pulumi/kubernetes";
+import { podName } from "./names";
 
 /** The shared directory (an emptyDir in memory). */
 export const AGENT_DIR = "/run/stateful";
@@ -21,6 +22,20 @@ export const REPLICAS_FILE = `${AGENT_DIR}/replicas`;
 /** The pod label that carries the role; the write Service selects `primary`, the read Service `replica`. */
 export const ROLE_LABEL = "stateful-workloads/role";
 export const ROLES = { primary: "primary", replica: "replica" } as const;
+/**
+ * `set_role ROLE`, a shell function (POSIX sh) for the kinds' scripts: writes ROLE, one of ROLES,
+ * to ROLE_FILE (or to $ROLE_FILE when set: tests), whole (a new file renamed over the old one) and
+ * only when it changes; true when it wrote. It writes nothing in a container without the agent's
+ * volume.
+ */
+export const SET_ROLE_FUNCTION = [
+  "set_role() {",
+  `  case $1 in ${ROLES.primary}|${ROLES.replica}) ;; *) return 1 ;; esac`,
+  `  _rf="\${ROLE_FILE:-${ROLE_FILE}}"`,
+  '  [ -d "${_rf%/*}" ] && [ "$(cat "$_rf" 2>/dev/null)" != "$1" ] || return 1',
+  `  printf '%s\\n' "$1" >"$_rf.new" && mv -f "$_rf.new" "$_rf"`,
+  "}",
+].join("\n");
 /** The volume a kind mounts (at AGENT_DIR) in the containers that write ROLE_FILE or RESTART_FILE. */
 export const AGENT_VOLUME = "agent";
 export const agentMount = { name: AGENT_VOLUME, mountPath: AGENT_DIR };
@@ -183,7 +198,7 @@ export function agentRules(statefulSet: string, replicas: number) {
     {
       apiGroups: [""],
       resources: ["pods"],
-      resourceNames: Array.from({ length: replicas }, (_, i) => `${statefulSet}-${i}`),
+      resourceNames: Array.from({ length: replicas }, (_, i) => podName(statefulSet, i)),
       verbs: ["get", "patch", "delete"],
     },
     {

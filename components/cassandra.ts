@@ -240,7 +240,6 @@ export class Cassandra extends pulumi.ComponentResource {
         metrics: metricsFor(args.metrics, () => cassandraExporter(names.configMap)),
         // Nodes find their seeds by DNS before any of them is ready.
         publishNotReadyAddresses: true,
-        quorum: true,
         fixedAfterStart: {
           clusterName: { value: clusterName, instead: newRing },
           datacenter: { value: datacenter, instead: newRing },
@@ -254,8 +253,9 @@ export class Cassandra extends pulumi.ComponentResource {
             command: ["bash", "-c", CASSANDRA_START_SCRIPT],
             env,
             resources: resources,
-            // Boot (commit log replay, gossip) is done once the intra-node port listens; the
-            // budget is the workload's startupSeconds, which also sizes pulumi's wait.
+            // Boot (commit log replay, gossip) is done once the intra-node port listens, before
+            // a new node streams its data: the budget is startupSeconds without the copy time,
+            // which only pulumi's wait adds (dataCopySeconds).
             startupProbe: {
               tcpSocket: { port: "intra-node" },
               periodSeconds: STARTUP_PERIOD,

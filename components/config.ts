@@ -3,7 +3,7 @@
 // given and what is allowed.
 import { z } from "zod";
 import { DEFAULTS, LIMITS, WorkloadKind } from "./defaults";
-import { DNS_1035_LABEL, DNS_1123_LABEL, MAX_STATEFULSET_NAME } from "./names";
+import { DNS_1035_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, MAX_STATEFULSET_NAME } from "./names";
 import { BYTES_PATTERN, CPU_PATTERN, parseBytes } from "./quantity";
 import { MAX_TOLERATION_SECONDS, TOLERATION_SECONDS_RANGE } from "./placement";
 import { podResourcesOf } from "./podResources";
@@ -17,6 +17,7 @@ import {
 import { snapshotName } from "./snapshots";
 import { DURATION_HINT, durationMilliseconds } from "./metrics";
 import { shown, workloadProblems } from "./workloadRules";
+import { resolveWorkloadArgs } from "./workloadArgs";
 
 /** The Pulumi project name: config keys are `stateful:<key>`. */
 export const PROJECT = "stateful";
@@ -126,12 +127,10 @@ const scrapeDuration = z
 /** A workload's metrics (components/metrics.ts, MetricsOptions). */
 const metrics = z.strictObject(
   {
-    scrapers: z
-      .array(peer, { error: "must be a list of peers, each {podLabels, namespaceLabels}" })
-      .min(1, {
-        error:
-          "must name at least one scraper (podLabels and/or namespaceLabels of the Prometheus pods): the NetworkPolicy admits nobody else to the metrics port",
-      }),
+    // At least one: a rule of the workload (metricsProblems), as for a program.
+    scrapers: z.array(peer, {
+      error: "must be a list of peers, each {podLabels, namespaceLabels}",
+    }),
     serviceMonitor: z
       .strictObject(
         {
@@ -145,9 +144,6 @@ const metrics = z.strictObject(
   },
   { error: "must be a map with scrapers and an optional serviceMonitor" },
 );
-
-/** A DNS-1123 subdomain: what a VolumeSnapshot's name must be. */
-const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A snapshot set's name: it ends VolumeSnapshot names and is a label value. */
 const snapshotSetName = z
@@ -292,8 +288,12 @@ const quotaBytes = (what: string) =>
     .regex(BYTES_PATTERN, { error: `must be ${what}, a quantity such as 100Gi` });
 const quotaCount = wholeNumber(0, LIMITS.quotaCount);
 /** A StorageClass name, short enough for the quota's `<class>.storageclass.storage.k8s.io/...` keys. */
-const STORAGE_CLASS_NAME =
-  /^(?=.{1,225}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const STORAGE_CLASS_NAME_HINT =
+  "StorageClass names must be DNS subdomains (lower-case letters, digits, '-' and '.') of at most 225 characters";
+const storageClassName = z
+  .string()
+  .max(225, { error: STORAGE_CLASS_NAME_HINT })
+  .regex(DNS_1123_SUBDOMAIN, { error: STORAGE_CLASS_NAME_HINT });
 
 /** A namespace's ResourceQuota (components/quota.ts, QuotaArgs). */
 const quota = z
@@ -322,10 +322,7 @@ const quota = z
       persistentVolumeClaims: quotaCount.optional(),
       storageClasses: z
         .record(
-          z.string().regex(STORAGE_CLASS_NAME, {
-            error:
-              "StorageClass names must be DNS subdomains (lower-case letters, digits, '-' and '.') of at most 225 characters",
-          }),
+          storageClassName,
           z.strictObject(
             {
               storage: quotaBytes("the total size of the class's claims").optional(),
@@ -554,9 +551,7 @@ export const stackConfigSchema = z
     target,
     clusterDomain: z
       .string({ error: "must be a DNS domain such as cluster.local" })
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
-        error: "must be a DNS domain such as cluster.local",
-      })
+      .regex(DNS_1123_SUBDOMAIN, { error: "must be a DNS domain such as cluster.local" })
       .optional(),
     storageClass: z
       .string({ error: "must name a StorageClass (a non-empty string)" })
@@ -688,8 +683,8 @@ function snapshotChecks(
   features: NonNullable<RawConfig["clusterFeatures"]>,
   issue: (i: number, path: (string | number)[], message: string, input: unknown) => void,
 ): void {
-  const replicasOf = (w: RawWorkload) => w.replicas ?? DEFAULTS[w.kind].replicas;
-  const sizeOf = (w: RawWorkload) => w.storage?.size ?? DEFAULTS[w.kind].storageSize;
+  const replicasOf = (w: RawWorkload) => withDefaults(w, ns.name, undefined).replicas;
+  const sizeOf = (w: RawWorkload) => withDefaults(w, ns.name, undefined).storage.size;
   const snapshotNames = new Map<string, { i: number; j: number }>();
   ns.workloads.forEach((w, i) => {
     const needsSnapshots = ["snapshots", "restoreFrom"].filter((k) =>
@@ -768,6 +763,16 @@ function snapshotChecks(
 /** One namespace of a stack file, as the schema reads it. */
 export type RawNamespace = RawConfig["namespaces"][number];
 
+/** A workload of a stack file with its kind's defaults applied, as its component applies them. */
+function withDefaults(w: RawWorkload, namespace: string, stackStorageClass: string | undefined) {
+  const className = w.storage?.className ?? stackStorageClass ?? "";
+  return resolveWorkloadArgs(w.kind, w.name, {
+    ...w,
+    namespace,
+    storage: { ...w.storage, className },
+  });
+}
+
 /**
  * The workloads of a namespace as the quota check counts them (components/quota.ts): each pod's
  * containers and resources, its replicas, and its claim's size and StorageClass.
@@ -777,16 +782,13 @@ export function workloadDemands(
   stackStorageClass: string | undefined,
 ): WorkloadDemand[] {
   return ns.workloads.map((w, i) => {
-    const storage = { ...w.storage, className: w.storage?.className ?? stackStorageClass ?? "" };
+    const { replicas, storage } = withDefaults(w, ns.name, stackStorageClass);
     return {
       label: `${w.name} (${w.kind})`,
       index: i,
-      replicas: w.replicas ?? DEFAULTS[w.kind].replicas,
+      replicas,
       pod: podResourcesOf(w.kind, w.name, { ...w, namespace: ns.name, storage }),
-      claim: {
-        className: storage.className || undefined,
-        size: w.storage?.size ?? DEFAULTS[w.kind].storageSize,
-      },
+      claim: { className: storage.className || undefined, size: storage.size },
     };
   });
 }

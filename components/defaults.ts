@@ -15,12 +15,15 @@ export interface KindDefaults {
   storageSize: string;
   podManagementPolicy: "OrderedReady" | "Parallel";
   resources: Resources;
-  /** Seconds one pod may take from scheduling to ready on a first start, before copying data. */
+  /**
+   * Seconds one pod may take from scheduling to ready, copying data aside: the startup probe's
+   * budget.
+   */
   startupSeconds: number;
   /**
    * A new pod first copies up to a claim's worth of data from its peers (a PostgreSQL replica's
-   * clone of the primary, a Cassandra node's bootstrap streaming): its startup budget grows with
-   * the claim size (see copySeconds).
+   * clone of the primary, a Cassandra node's bootstrap streaming): `pulumi up`'s wait for it grows
+   * with the claim size (see copySeconds); its probes do not, so a resize rolls no pod.
    */
   copiesDataAtStart: boolean;
   terminationGracePeriodSeconds: number;

@@ -25,6 +25,11 @@ export interface GuardState {
    */
   partitioned?: boolean;
   /**
+   * The zones the pods are held to (`zones`), when named. With zonal volumes a pod's claim stays
+   * in the zone it was made in, so a zone the pods ran in must stay named.
+   */
+  zones?: string[];
+  /**
    * The VolumeSnapshots the claims were restored from (`restoreFrom`). A claim is restored only when
    * it is created and its `dataSource` never changes, so a restore is set once, with the workload.
    */
@@ -78,6 +83,17 @@ export function guardProblems(olds: GuardState, news: GuardState): string[] {
         : `${w}: restoreFrom cannot change from ${olds.restoredFrom} to ${news.restoredFrom}: ` +
             "the claims were restored when they were created and keep their data; remove restoreFrom " +
             "once the workload runs (the claims stay), then change replicas or anything else",
+    );
+  }
+  // No zones named now means any zone, which still holds every claim.
+  const dropped = (olds.zones ?? []).filter((z) => news.zones && !news.zones.includes(z));
+  if (dropped.length > 0) {
+    const list = (zones: string[]) => `[${zones.join(", ")}]`;
+    problems.push(
+      `${w}: zones cannot drop ${dropped.join(", ")} (from ${list(olds.zones!)} to ${list(news.zones!)}): ` +
+        "a pod that ran there may keep its claim on a volume in that zone, and rolled onto it, it " +
+        "could only be scheduled there, so it would stay Pending for ever; " +
+        `keep ${dropped.join(", ")} in zones, or move the data to a new workload in the remaining zones`,
     );
   }
   if (news.scaleDown && news.replicas < olds.replicas) {

@@ -151,31 +151,26 @@ interface MetricsProblem {
   input: unknown;
 }
 
+/** Why `metrics.scrapers` must not be empty. */
+export const SCRAPERS_REQUIRED =
+  "must name at least one scraper (podLabels and/or namespaceLabels of the Prometheus pods): the NetworkPolicy admits nobody else to the metrics port";
+
 /**
  * What the stack-config schema checks of `metrics` by itself, for a program that constructs a
- * component directly: scrapers named, each with a selector; durations that are durations.
+ * component directly: each scraper with a selector; durations that are durations.
  */
 export function metricsShapeProblems(m: MetricsOptions | undefined): MetricsProblem[] {
   if (m === undefined) return [];
   const problems: MetricsProblem[] = [];
-  if (!Array.isArray(m.scrapers) || m.scrapers.length === 0) {
-    problems.push({
-      path: ["metrics", "scrapers"],
-      message:
-        "must name at least one scraper (podLabels and/or namespaceLabels of the Prometheus pods): the NetworkPolicy admits nobody else to the metrics port",
-      input: m.scrapers,
-    });
-  } else {
-    m.scrapers.forEach((peer, i) => {
-      if (!peer?.podLabels && !peer?.namespaceLabels) {
-        problems.push({
-          path: ["metrics", "scrapers", i],
-          message: "must set podLabels, namespaceLabels or both",
-          input: peer,
-        });
-      }
-    });
-  }
+  (Array.isArray(m.scrapers) ? m.scrapers : []).forEach((peer, i) => {
+    if (!peer?.podLabels && !peer?.namespaceLabels) {
+      problems.push({
+        path: ["metrics", "scrapers", i],
+        message: "must set podLabels, namespaceLabels or both",
+        input: peer,
+      });
+    }
+  });
   for (const key of ["interval", "scrapeTimeout"] as const) {
     const value = m.serviceMonitor?.[key];
     if (value !== undefined && !durationMilliseconds(value)) {
@@ -189,11 +184,18 @@ export function metricsShapeProblems(m: MetricsOptions | undefined): MetricsProb
   return problems;
 }
 
-/** The checks across `metrics`' fields: a timeout within the interval, labels the workload's own. */
+/**
+ * The rules of `metrics` that the stack file and a program share (the one copy of each): at least
+ * one scraper, a timeout within the interval, labels that are not the workload's own.
+ */
 export function metricsProblems(m: MetricsOptions | undefined): MetricsProblem[] {
-  const sm = m?.serviceMonitor;
-  if (!sm) return [];
+  if (m === undefined) return [];
   const problems: MetricsProblem[] = [];
+  if (!Array.isArray(m.scrapers) || m.scrapers.length === 0) {
+    problems.push({ path: ["metrics", "scrapers"], message: SCRAPERS_REQUIRED, input: m.scrapers });
+  }
+  const sm = m.serviceMonitor;
+  if (!sm) return problems;
   const interval = sm.interval ?? METRICS_DEFAULTS.interval;
   const [intervalMs, timeoutMs] = [interval, sm.scrapeTimeout].map((d) =>
     d === undefined ? undefined : durationMilliseconds(d),
@@ -316,10 +318,14 @@ export function nginxExporter(): MetricsExporter {
  * the server without the shared run directory, which holds the replication role's password file.
  */
 export const POSTGRES_METRICS_SOCKET_DIR = "/var/run/postgresql-metrics";
-/** The server's own socket directory (the official image's), which stays the first one. */
-const POSTGRES_SOCKET_DIR = "/var/run/postgresql";
-const POSTGRES_PORT = 5432;
 const SOCKET_VOLUME = "metrics-socket";
+
+/** What the PostgreSQL exporter needs of the server, as postgres.ts runs it. */
+export interface PostgresServer {
+  /** The server's own socket directory, which stays the first one. */
+  socketDir: string;
+  port: number;
+}
 
 /**
  * quay.io/prometheuscommunity/postgres-exporter, connected as `postgres` over the server's Unix
@@ -327,13 +333,13 @@ const SOCKET_VOLUME = "metrics-socket";
  * reaches the exporter. The server opens a second socket directory (unix_socket_directories) in an
  * in-memory volume that only the server and the exporter mount.
  */
-export function postgresExporter(): MetricsExporter {
+export function postgresExporter(server: PostgresServer): MetricsExporter {
   const socket = { name: SOCKET_VOLUME, mountPath: POSTGRES_METRICS_SOCKET_DIR };
   return {
     port: EXPORTER_PORTS.postgres,
     volumes: [{ name: SOCKET_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }],
     mainContainer: {
-      args: ["-c", `unix_socket_directories=${POSTGRES_SOCKET_DIR},${POSTGRES_METRICS_SOCKET_DIR}`],
+      args: ["-c", `unix_socket_directories=${server.socketDir},${POSTGRES_METRICS_SOCKET_DIR}`],
       volumeMounts: [socket],
     },
     container: {
@@ -344,7 +350,7 @@ export function postgresExporter(): MetricsExporter {
         {
           // A libpq key=value connection string without a password: trust on the local socket.
           name: "DATA_SOURCE_NAME",
-          value: `host=${POSTGRES_METRICS_SOCKET_DIR} port=${POSTGRES_PORT} user=postgres dbname=postgres sslmode=disable`,
+          value: `host=${POSTGRES_METRICS_SOCKET_DIR} port=${server.port} user=postgres dbname=postgres sslmode=disable`,
         },
       ],
       volumeMounts: [socket],
@@ -360,16 +366,19 @@ export function postgresExporter(): MetricsExporter {
 export const REDIS_EXPORTER_PASSWORD_KEY = "exporter-passwords.json";
 /** Where the exporter mounts that key alone. */
 export const REDIS_EXPORTER_PASSWORD_FILE = "/etc/redis-exporter/passwords.json";
-/** The server the exporter scrapes, as the key of its password file names it. */
-export const REDIS_EXPORTER_ADDRESS = "redis://127.0.0.1:6379";
 const REDIS_EXPORTER_AUTH_VOLUME = "metrics-auth";
+
+/** The server the exporter scrapes (the pod's own, on its `port`), as its password file names it. */
+export function redisExporterAddress(port: number): string {
+  return `redis://127.0.0.1:${port}`;
+}
 
 /**
  * The exporter's `--redis.password-file`: a JSON object from a server's address to its password
  * (redis_exporter's format). It lives in the workload's Secret, as the password itself does.
  */
-export function redisExporterPasswordFile(password: string): string {
-  return JSON.stringify({ [REDIS_EXPORTER_ADDRESS]: password });
+export function redisExporterPasswordFile(port: number, password: string): string {
+  return JSON.stringify({ [redisExporterAddress(port)]: password });
 }
 
 /**
@@ -381,11 +390,17 @@ export function redisExporterPasswordFile(password: string): string {
  * auth container), so scrapes keep working while the file catches up; if the old one is dropped
  * before the exporter reloaded, scrapes fail (`redis_up 0`) for at most one period.
  */
-export function redisExporter(secretName: string, password: pulumi.Input<string>): MetricsExporter {
+export function redisExporter(
+  secretName: string,
+  password: pulumi.Input<string>,
+  serverPort: number,
+): MetricsExporter {
   return {
     port: EXPORTER_PORTS.redis,
     secretData: {
-      [REDIS_EXPORTER_PASSWORD_KEY]: pulumi.output(password).apply(redisExporterPasswordFile),
+      [REDIS_EXPORTER_PASSWORD_KEY]: pulumi
+        .output(password)
+        .apply((p) => redisExporterPasswordFile(serverPort, p)),
     },
     volumes: [
       {
@@ -401,7 +416,7 @@ export function redisExporter(secretName: string, password: pulumi.Input<string>
       name: METRICS_CONTAINER,
       image: METRICS_DEFAULTS.images.redis,
       args: [
-        `--redis.addr=${REDIS_EXPORTER_ADDRESS}`,
+        `--redis.addr=${redisExporterAddress(serverPort)}`,
         `--redis.password-file=${REDIS_EXPORTER_PASSWORD_FILE}`,
         ...webFlags("redis"),
       ],

@@ -13,6 +13,13 @@ export const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** RFC 1123 label: what a namespace name must be. */
 export const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * DNS-1123 subdomain: RFC 1123 labels joined by '.', such as a DNS domain, a VolumeSnapshot's or a
+ * StorageClass's name (each caller bounds the length).
+ */
+export const DNS_1123_SUBDOMAIN =
+  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 /** Kubernetes' default cluster DNS domain. */
 export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 
@@ -73,6 +80,11 @@ export function serviceDnsName(
   return `${service}.${namespace}.svc.${clusterDomain}`;
 }
 
+/** `<sts>-<i>`: the name the StatefulSet controller gives pod i. */
+export function podName(statefulSet: string, ordinal: number): string {
+  return `${statefulSet}-${ordinal}`;
+}
+
 /** `<sts>-<i>.<svc>.<ns>.svc.<domain>` for ordinals 0..replicas-1: each pod's stable DNS name. */
 export function podDnsNames(
   statefulSet: string,
@@ -82,10 +94,10 @@ export function podDnsNames(
   clusterDomain = DEFAULT_CLUSTER_DOMAIN,
 ): string[] {
   const svc = serviceDnsName(service, namespace, clusterDomain);
-  return Array.from({ length: replicas }, (_, i) => `${statefulSet}-${i}.${svc}`);
+  return Array.from({ length: replicas }, (_, i) => `${podName(statefulSet, i)}.${svc}`);
 }
 
 /** `<template>-<sts>-<i>`: the claim the StatefulSet controller creates for pod i. */
 export function claimName(template: string, statefulSet: string, ordinal: number): string {
-  return `${template}-${statefulSet}-${ordinal}`;
+  return `${template}-${podName(statefulSet, ordinal)}`;
 }

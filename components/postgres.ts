@@ -9,14 +9,28 @@
 // keeps each pod's replication passfile current.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { agentMount, REPLICAS_FILE, RESTART_FILE, ROLE_FILE, ROLES } from "./agent";
+import {
+  agentMount,
+  REPLICAS_FILE,
+  RESTART_FILE,
+  ROLE_FILE,
+  ROLES,
+  SET_ROLE_FUNCTION,
+} from "./agent";
 import { assertValidWorkload } from "./workloadRules";
 import { metricsFor, postgresExporter } from "./metrics";
 import { POSTGRES_DEFAULTS } from "./defaults";
-import { objectNames, podDnsNames } from "./names";
+import { objectNames } from "./names";
 import { mebibytes } from "./quantity";
+import { UNRESOLVED_FUNCTION } from "./shell";
 import { StatefulWorkload } from "./statefulWorkload";
-import { BaseWorkloadArgs, fieldEnv, firstPodDnsName, resolveWorkloadArgs } from "./workloadArgs";
+import {
+  BaseWorkloadArgs,
+  fieldEnv,
+  firstPodDnsName,
+  podDnsName,
+  resolveWorkloadArgs,
+} from "./workloadArgs";
 
 export const POSTGRES_PORT = 5432;
 /** The claim's mount; PGDATA is a subdirectory, so the volume's lost+found never upsets initdb. */
@@ -121,7 +135,8 @@ export const POSTGRES_ABSENT_GRACE_SECONDS = 60;
  * (foreign, diverged, gone) and `why`.
  */
 const REPLICATION_FUNCTIONS = [
-  'marker="${PGDATA%/*}/reclone"',
+  // PGDATA's parent is the claim's mount.
+  `marker="${POSTGRES_RECLONE_MARKER.replace(MOUNT, "${PGDATA%/*}")}"`,
   'slot_prefix="$(printf %s "${POD_NAME%-*}" | tr - _)"',
   'slot="${slot_prefix}_${POD_NAME##*-}"',
   "repl() {",
@@ -132,6 +147,30 @@ const REPLICATION_FUNCTIONS = [
   "lsn() { echo $(( (16#${1%/*} << 32) | 16#${1#*/} )); }",
   "hex_lsn() { printf '%X/%X' $(($1 >> 32)) $(($1 & 0xFFFFFFFF)); }",
   'ctl() { LC_ALL=C pg_controldata "$PGDATA" 2>/dev/null | sed -n "s/^$1: *//p"; }',
+  // wal_segment POSITION sets seg_size (bytes), seg (the number of the WAL segment that holds
+  // POSITION) and seg_name (that segment's file name after its 8 digits of timeline); false when
+  // the control file does not say the segment size.
+  "wal_segment() {",
+  '  seg_size=$(ctl "Bytes per WAL segment")',
+  '  case $seg_size in ""|*[!0-9]*) return 1 ;; esac',
+  '  seg=$(( $(lsn "$1") / seg_size )); _per=$(( 0x100000000 / seg_size ))',
+  "  seg_name=$(printf '%08X%08X' $((seg / _per)) $((seg % _per)))",
+  "}",
+  // standby_conf DATADIR [HOST PORT [APPLICATION [SLOT]]] rewrites DATADIR's postgresql.auto.conf
+  // without its primary_conninfo and primary_slot_name and, given a HOST, with those of a standby of
+  // HOST:PORT: the replication role through the passfile (no password in it), under APPLICATION's
+  // name and through SLOT when given.
+  "standby_conf() {",
+  '  _conf="$1/postgresql.auto.conf"',
+  "  {",
+  "    grep -Ev '^[[:space:]]*primary_(conninfo|slot_name)[[:space:]]*=' \"$_conf\" 2>/dev/null || :",
+  '    if [ -n "${2:-}" ]; then',
+  `      printf "primary_conninfo = 'host=%s port=%s user=%s passfile=%s%s'\\n" "$2" "$3" \\`,
+  '        "$REPLICATION_USER" "$REPLICATION_PASSFILE" "${4:+ application_name=$4}"',
+  `      if [ -n "\${5:-}" ]; then printf "primary_slot_name = '%s'\\n" "$5"; fi`,
+  "    fi",
+  '  } >"$_conf.new" && chmod 600 "$_conf.new" && mv -f "$_conf.new" "$_conf"',
+  "}",
   // Creates this pod's slot on the primary unless it exists; true when it exists.
   "ensure_slot() {",
   '  slot_error=$(repl "$PRIMARY_HOST" "$PRIMARY_PORT" "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1) &&',
@@ -144,15 +183,14 @@ const REPLICATION_FUNCTIONS = [
   // (from the segment's start), into a scratch directory. The primary's current segment is always
   // there. A refusal comes at once; still waiting, silent, after 8 s is no refusal.
   "wal_on_primary() {",
-  '  _size=$(ctl "Bytes per WAL segment")',
-  '  case $_size in ""|*[!0-9]*) echo unknown; return ;; esac',
-  '  _seg=$(( $(lsn "$2") / _size )); _per=$(( 0x100000000 / _size )); _dir="$PGDATA.walcheck"',
-  '  if [ "$_seg" -ge $(( $(lsn "$3") / _size )) ]; then echo there; return; fi',
+  '  wal_segment "$2" || { echo unknown; return; }',
+  '  _dir="$PGDATA.walcheck"',
+  '  if [ "$seg" -ge $(( $(lsn "$3") / seg_size )) ]; then echo there; return; fi',
   '  rm -rf "$_dir" && mkdir "$_dir" || { echo unknown; return; }',
-  `  truncate -s "$_size" "$_dir/$(printf '%08X%08X%08X' "$1" $((_seg / _per)) $((_seg % _per))).partial"`,
+  `  truncate -s "$seg_size" "$_dir/$(printf '%08X' "$1")$seg_name.partial"`,
   '  _rc=0; _out=$(PGPASSFILE="$REPLICATION_PASSFILE" PGCONNECT_TIMEOUT=5 timeout 8 pg_receivewal -D "$_dir" \\',
   '    -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$REPLICATION_USER" -w -n --no-sync \\',
-  '    -E "$(hex_lsn $((_seg * _size + 1)))" 2>&1) || _rc=$?',
+  '    -E "$(hex_lsn $((seg * seg_size + 1)))" 2>&1) || _rc=$?',
   '  rm -rf "$_dir"',
   '  case $_rc:$_out in *"has already been removed"*) echo gone ;; 0:*|124:) echo there ;; *) echo unknown ;; esac',
   "}",
@@ -212,6 +250,7 @@ const REPLICATION_FUNCTIONS = [
  * restore.sh has filled PGDATA.
  */
 const INIT_FUNCTIONS = [
+  UNRESOLVED_FUNCTION,
   "stopped_position() {",
   '  sysid=$(ctl "Database system identifier"); tl=$(ctl "Latest checkpoint\'s TimeLineID")',
   '  pos=$(ctl "Latest checkpoint location"); _redo=$(ctl "Latest checkpoint\'s REDO location")',
@@ -230,9 +269,8 @@ const INIT_FUNCTIONS = [
   "pod1_state() {",
   '  _out=$(repl "$FIRST_REPLICA_HOST" "${FIRST_REPLICA_PORT:-$PRIMARY_PORT}" IDENTIFY_SYSTEM 2>&1) &&',
   '    { echo "data ${_out%%|*}"; return; }',
-  // No pod by that name (glibc's and musl's words); refused, silent, auth errors: it did not say.
-  '  case $_out in *"Name or service not known"*|*"No address associated"*|*"does not resolve"*) echo absent ;;',
-  "    *) echo unknown ;; esac",
+  // No pod by that name; refused, silent, auth errors: it did not say.
+  '  if unresolved "$_out"; then echo absent; else echo unknown; fi',
   "}",
   "hold_while_pod1_may_hold_data() {",
   `  _grace="\${ABSENT_GRACE:-${POSTGRES_ABSENT_GRACE_SECONDS}}"; _since=$(date +%s); _held= _told=`,
@@ -358,21 +396,26 @@ export const POSTGRES_CLONE_SCRIPT = [
   '  rm -f "$marker"',
   '  echo "cloned the primary $PRIMARY_HOST"',
   "fi",
-  'conf="$PGDATA/postgresql.auto.conf"',
-  'if grep -Eq "^[[:space:]]*primary_conninfo[[:space:]]*=.*password=" "$conf" 2>/dev/null; then',
+  'if grep -Eq "^[[:space:]]*primary_conninfo[[:space:]]*=.*password=" "$PGDATA/postgresql.auto.conf" 2>/dev/null; then',
   '  echo "removing the replication password from primary_conninfo: it now reads $REPLICATION_PASSFILE"',
   "fi",
-  "{",
-  "  grep -Ev '^[[:space:]]*primary_(conninfo|slot_name)[[:space:]]*=' \"$conf\" 2>/dev/null || :",
-  `  printf "primary_conninfo = 'host=%s port=%s user=%s passfile=%s application_name=%s'\\n" \\`,
-  '    "$PRIMARY_HOST" "$PRIMARY_PORT" "$REPLICATION_USER" "$REPLICATION_PASSFILE" "$POD_NAME"',
-  `  printf "primary_slot_name = '%s'\\n" "$slot"`,
-  '} > "$conf.new"',
-  'chmod 600 "$conf.new"',
-  'mv -f "$conf.new" "$conf"',
+  'standby_conf "$PGDATA" "$PRIMARY_HOST" "$PRIMARY_PORT" "$POD_NAME" "$slot"',
   'touch "$PGDATA/standby.signal"',
   "",
 ].join("\n");
+
+/**
+ * The most WAL the primary keeps for replication slots (`max_slot_wal_keep_size`) is the size of
+ * the claim's filesystem divided by this: a quarter. WAL shares the claim with the data, and a slot
+ * keeps every segment from its replica's position on: a replica that is away for long would fill
+ * the claim and stop the primary. Past this bound its slot is lost and the replica clones the
+ * primary again by itself; a quarter leaves the rest of the claim to the data and to max_wal_size.
+ * The sidecar sets it (`bound_slot_wal`) from the filesystem it finds, rather than the server's
+ * arguments from `storage.size`, so that a claim that grows changes no pod template (no restart).
+ */
+const SLOT_WAL_SHARE = 4;
+/** The bound is never below wal_keep_size (MiB), where it would change nothing. */
+const SLOT_WAL_FLOOR_MIB = parseInt(POSTGRES_DEFAULTS.walKeepSize, 10);
 
 /**
  * Shell functions of the sidecar. On a replica (any pod but 0), `watch_stream` notices a WAL
@@ -383,21 +426,21 @@ export const POSTGRES_CLONE_SCRIPT = [
  * for the init container) and to the agent's RESTART_FILE (the agent deletes the pod, whose init
  * container then clones the primary again), once. On the primary, `drop_slots` drops the inactive
  * slots named like its replicas' (`<prefix>_<ordinal>`, no other) that are lost, or whose ordinal is
- * at or above the StatefulSet's replica count in the agent's REPLICAS_FILE (when it is there), and
- * logs each drop.
+ * at or above the StatefulSet's replica count in the agent's REPLICAS_FILE (when it is there, and
+ * still after two of its rewrites), and logs each drop; `bound_slot_wal` keeps the WAL that slots
+ * may hold within the claim (SLOT_WAL_SHARE).
  */
 const SIDECAR_FUNCTIONS = [
   `stall="\${STREAM_STALL_SECONDS:-${STREAM_STALL_SECONDS}}" stalled_since= replayed= restart_asked= noted=`,
+  "departing= slot_wal_asked=",
   "running_position() {",
   `  _row=$(psql -X -w -q -A -t -F '|' -U postgres -d postgres -c "SELECT (SELECT system_identifier FROM pg_control_system()), greatest(r.min_recovery_end_timeline, c.timeline_id), pg_last_wal_replay_lsn(), coalesce((SELECT status FROM pg_stat_wal_receiver), 'stopped') FROM pg_control_recovery() r, pg_control_checkpoint() c" 2>/dev/null) || return 1`,
   '  IFS="|" read -r sysid tl pos receiver <<<"$_row"',
   '  case $sysid$tl in ""|*[!0-9]*) return 1 ;; esac',
   '  is_lsn "$pos" || return 1',
   // Once a replica follows its primary onto a newer timeline, it replays files named after that one.
-  '  _size=$(ctl "Bytes per WAL segment")',
-  '  case $_size in ""|*[!0-9]*) return 0 ;; esac',
-  '  _seg=$(( $(lsn "$pos") / _size )); _per=$(( 0x100000000 / _size ))',
-  `  for _f in "$PGDATA"/pg_wal/????????$(printf '%08X%08X' $((_seg / _per)) $((_seg % _per))); do`,
+  '  wal_segment "$pos" || return 0',
+  '  for _f in "$PGDATA"/pg_wal/????????$seg_name; do',
   '    [ -e "$_f" ] || continue',
   "    _f=${_f##*/}; _t=$(( 16#${_f:0:8} ))",
   '    if [ "$_t" -gt "$tl" ]; then tl=$_t; fi',
@@ -428,22 +471,57 @@ const SIDECAR_FUNCTIONS = [
   '    else echo "not streaming for ${stall}s, though nothing the primary says means it never will: waiting"; fi',
   "  fi",
   "}",
+  // A slot is departing while its ordinal is at or above the replica count in REPLICAS_FILE; it is
+  // dropped only once the file has been seen rewritten twice since. The agent reads the count, then
+  // writes the file, one pass after the other: the second rewrite read it after the first, so after
+  // the slot was seen, so after its pod existed. A count read before a scale-up never drops the slot
+  // of a replica that is new (between its slot's creation and its streaming, the slot is inactive).
+  // `departing` holds "<slot> <the file's modification time> <rewrites seen>" a line.
   "drop_slots() {",
   '  case $slot_prefix in ""|*[!a-z0-9_]*) return 0 ;; esac',
+  `  _slots=$(psql -X -w -q -A -t -F '|' -U postgres -d postgres -c "SELECT slot_name, wal_status FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active AND slot_name ~ '^\${slot_prefix}_[0-9]+\\$'" 2>/dev/null) || return 0`,
+  // After the slots, the time first, then the count: a count no older than the time.
+  '  _stamp=$(date -r "${REPLICAS_FILE:-/dev/null}" +%s 2>/dev/null) || _stamp=',
   '  _replicas=$(cat "${REPLICAS_FILE:-/dev/null}" 2>/dev/null) || _replicas=',
   "  case $_replicas in *[!0-9]*) _replicas= ;; esac",
-  `  _slots=$(psql -X -w -q -A -t -F '|' -U postgres -d postgres -c "SELECT slot_name, wal_status FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active AND slot_name ~ '^\${slot_prefix}_[0-9]+\\$'" 2>/dev/null) || return 0`,
-  '  printf \'%s\\n\' "$_slots" | while IFS="|" read -r _name _status; do',
+  "  _was=$departing departing=",
+  '  while IFS="|" read -r _name _status; do',
   '    [ -n "$_name" ] || continue',
   '    if [ "$_status" = lost ]; then',
   '      _why="lost: its replica fell further behind than max_slot_wal_keep_size while away, and clones the primary again"',
-  '    elif [ -n "$_replicas" ] && [ "${_name##*_}" -ge "$_replicas" ]; then',
+  '    elif [ -n "$_replicas" ] && [ -n "$_stamp" ] && [ "${_name##*_}" -ge "$_replicas" ]; then',
+  `      _seen=$(printf '%s\\n' "$_was" | sed -n "s/^$_name //p")`,
+  '      read -r _at _rewrites <<<"${_seen:-$_stamp 0}"',
+  '      if [ "$_at" != "$_stamp" ]; then _at=$_stamp _rewrites=$((_rewrites + 1)); fi',
+  '      if [ "$_rewrites" -lt 2 ]; then departing="$departing$_name $_at $_rewrites"$\'\\n\'; continue; fi',
   '      _why="pod ${_name##*_} is gone: the StatefulSet has $_replicas replicas"',
   "    else continue; fi",
   `    if psql -X -w -q -U postgres -d postgres -c "SELECT pg_drop_replication_slot('$_name')" >/dev/null 2>&1; then`,
   '      echo "dropped the replication slot $_name: $_why"',
   "    fi",
-  "  done",
+  '  done <<<"$_slots"',
+  "}",
+  // slot_wal_mib: the most WAL (MiB) the primary keeps for replication slots, from the size of the
+  // claim's filesystem (PGDATA's parent; see SLOT_WAL_SHARE).
+  "slot_wal_mib() {",
+  '  _kib=$(df -Pk "${PGDATA%/*}" 2>/dev/null | { read -r _; read -r _ _k _; echo "$_k"; })',
+  '  case $_kib in ""|*[!0-9]*) return 1 ;; esac',
+  `  _mib=$(( _kib / 1024 / ${SLOT_WAL_SHARE} ))`,
+  `  if [ "$_mib" -lt ${SLOT_WAL_FLOOR_MIB} ]; then _mib=${SLOT_WAL_FLOOR_MIB}; fi`,
+  '  echo "$_mib"',
+  "}",
+  // bound_slot_wal, on the primary: sets max_slot_wal_keep_size (ALTER SYSTEM, then a reload: no
+  // restart) when it is not slot_wal_mib, as at the first start and after the claim grew; once a
+  // value (a setting given on the server's command line would win over it: no retries).
+  "bound_slot_wal() {",
+  "  _want=$(slot_wal_mib) || return 0",
+  `  _have=$(psql -X -w -q -A -t -U postgres -d postgres -c "SELECT setting FROM pg_settings WHERE name = 'max_slot_wal_keep_size'" 2>/dev/null) || return 0`,
+  '  [ -n "$_have" ] && [ "$_have" != "$_want" ] && [ "$_want" != "$slot_wal_asked" ] || return 0',
+  `  psql -X -w -q -U postgres -d postgres -c "ALTER SYSTEM SET max_slot_wal_keep_size = '\${_want}MB'" \\`,
+  "    -c 'SELECT pg_reload_conf()' >/dev/null 2>&1 || return 0",
+  "  slot_wal_asked=$_want",
+  '  case $_have in -1) _have="no bound" ;; *) _have="${_have}MB" ;; esac',
+  '  echo "max_slot_wal_keep_size: ${_want}MB, a quarter of the claim (it was $_have)"',
   "}",
 ];
 
@@ -502,8 +580,8 @@ export const POSTGRES_RECONCILE_SQL = [
  *   no line does yet, and runs POSTGRES_RECONCILE_SQL, with the passwords in psql's environment only.
  * It becomes ready (the marker file) once the first reconcile on a primary succeeded, or once the
  * server answers as a replica, which has nothing to reconcile: its roles are the primary's.
- * On every pass, on a replica it watches the WAL receiver, and on the primary it drops the slots of
- * replicas that are gone or lost (SIDECAR_FUNCTIONS).
+ * On every pass, on a replica it watches the WAL receiver, and on the primary it bounds the WAL that
+ * slots keep by the claim and drops the slots of replicas that are gone or lost (SIDECAR_FUNCTIONS).
  */
 export const POSTGRES_RECONCILE_SCRIPT = [
   "set -u",
@@ -528,10 +606,7 @@ export const POSTGRES_RECONCILE_SCRIPT = [
   'rm -f "$RECONCILED_MARKER"',
   "applied= passfile_for= waiting=",
   // The pod's role, for the agent's label (the write and read Services select on it).
-  "set_role() {",
-  '  [ -n "${ROLE_FILE:-}" ] && [ "$(cat "$ROLE_FILE" 2>/dev/null)" != "$1" ] || return 0',
-  '  echo "$1" >"$ROLE_FILE.new" && mv -f "$ROLE_FILE.new" "$ROLE_FILE" && echo "role: $1"',
-  "}",
+  SET_ROLE_FUNCTION,
   "while :; do",
   `  fingerprint=$(cd "$SECRETS_DIR" && cat ${Object.values(POSTGRES_SECRET_KEYS).join(" ")} | sha256sum) || fingerprint=`,
   '  if [ -n "$fingerprint" ] && [ "$fingerprint" != "$passfile_for" ]; then',
@@ -540,14 +615,14 @@ export const POSTGRES_RECONCILE_SCRIPT = [
   "  recovery=$(psql -X -w -q -A -t -U postgres -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null) || recovery=",
   "  case $recovery in",
   "    t)",
-  `      set_role ${ROLES.replica}`,
+  `      set_role ${ROLES.replica} && echo "role: ${ROLES.replica}"`,
   '      if [ ! -e "$RECONCILED_MARKER" ]; then',
   '        touch "$RECONCILED_MARKER"; echo "a replica: its roles are the primary\'s, nothing to reconcile"',
   "      fi",
   '      if [ "${POD_NAME##*-}" != 0 ]; then watch_stream; fi',
   "      applied= ;;",
   "    f)",
-  `      set_role ${ROLES.primary}`,
+  `      set_role ${ROLES.primary} && echo "role: ${ROLES.primary}"`,
   '      if [ -n "$fingerprint" ] && [ "$fingerprint" != "$applied" ]; then',
   "        if reconcile; then",
   "          applied=$fingerprint",
@@ -557,6 +632,7 @@ export const POSTGRES_RECONCILE_SCRIPT = [
   '          echo "reconciling the roles with the Secret failed: retrying in ${interval}s"',
   "        fi",
   "      fi",
+  "      bound_slot_wal",
   "      drop_slots ;;",
   "    *)",
   '      if [ -z "$waiting" ]; then echo "waiting for the server on $PGHOST"; waiting=1; fi ;;',
@@ -623,14 +699,7 @@ export const POSTGRES_RESTORE_SCRIPT = [
   'say "copying $FIRST_REPLICA_HOST, which replayed up to $target, into $copy"',
   'PGPASSFILE="$REPLICATION_PASSFILE" pg_basebackup -h "$FIRST_REPLICA_HOST" -p "$port" -U "$REPLICATION_USER" \\',
   '  -D "$copy" -X stream --checkpoint=fast --no-password',
-  'conf="$copy/postgresql.auto.conf"',
-  "settings() { grep -Ev '^[[:space:]]*primary_(conninfo|slot_name)[[:space:]]*=' \"$conf\" || :; }",
-  "{",
-  "  settings",
-  `  printf "primary_conninfo = 'host=%s port=%s user=%s passfile=%s'\\n" "$FIRST_REPLICA_HOST" "$port" \\`,
-  '    "$REPLICATION_USER" "$REPLICATION_PASSFILE"',
-  '} >"$conf.new"',
-  'mv -f "$conf.new" "$conf"',
+  'standby_conf "$copy" "$FIRST_REPLICA_HOST" "$port"',
   'touch "$copy/standby.signal"',
   'mkdir -m 700 "$run"',
   `pg_ctl -D "$copy" -l "$run/server.log" -w -t 300 -s \\`,
@@ -646,7 +715,7 @@ export const POSTGRES_RESTORE_SCRIPT = [
   "done",
   'pg_ctl -D "$copy" -w -t 300 -s promote',
   'pg_ctl -D "$copy" -m fast -w -t 60 -s stop',
-  'settings >"$conf.new"; mv -f "$conf.new" "$conf"',
+  'standby_conf "$copy"',
   'rm -f "$copy/standby.signal"',
   'timeline=$(PGDATA="$copy" ctl "Latest checkpoint\'s TimeLineID")',
   'rm -rf "$run" "$PGDATA"',
@@ -656,28 +725,14 @@ export const POSTGRES_RESTORE_SCRIPT = [
 ].join("\n");
 
 /**
- * The most WAL (MiB) the primary keeps for replication slots (`max_slot_wal_keep_size`): a quarter
- * of the claim, and never less than wal_keep_size. WAL shares the claim with the data, and a slot
- * keeps every segment from its replica's position on: a replica that is away for long would fill
- * the claim and stop the primary. Past this bound its slot is lost and the replica clones the
- * primary again by itself; a quarter leaves the rest of the claim to the data and to max_wal_size.
- * Below wal_keep_size the bound would change nothing, since that much WAL is kept anyway.
+ * Server settings from the container's memory (shared buffers a quarter of the request). None
+ * follows the claim's size: the sidecar bounds the WAL that slots keep (SLOT_WAL_SHARE), since a
+ * `-c` argument here would win over what it sets.
  */
-export function maxSlotWalKeepMiB(claimMiB: number): number {
-  return Math.max(parseInt(POSTGRES_DEFAULTS.walKeepSize, 10), Math.floor(claimMiB / 4));
-}
-
-/**
- * Server settings from the container's memory (shared buffers a quarter of the request) and the
- * claim's size (the WAL slots may keep, see maxSlotWalKeepMiB).
- */
-export function postgresSettings(
-  resources: {
-    requests: { memory: string };
-    limits: { memory: string };
-  },
-  claimSize: string,
-): Record<string, string> {
+export function postgresSettings(resources: {
+  requests: { memory: string };
+  limits: { memory: string };
+}): Record<string, string> {
   const request = mebibytes(resources.requests.memory)!;
   const limit = mebibytes(resources.limits.memory)!;
   return {
@@ -687,7 +742,6 @@ export function postgresSettings(
     wal_level: "replica",
     max_wal_senders: "10",
     wal_keep_size: POSTGRES_DEFAULTS.walKeepSize,
-    max_slot_wal_keep_size: `${maxSlotWalKeepMiB(mebibytes(claimSize)!)}MB`,
     hot_standby: "on",
   };
 }
@@ -745,13 +799,7 @@ export class Postgres extends pulumi.ComponentResource {
     const primary = firstPodDnsName(shared);
     // Pod 1's name whatever the replica count, so that scaling never changes the pod template: an
     // empty pod 0 asks it whether it holds a database before initialising a new one.
-    const firstReplica = podDnsNames(
-      names.statefulSet,
-      names.service,
-      shared.namespace,
-      2,
-      shared.clusterDomain,
-    )[1];
+    const firstReplica = podDnsName(shared, 1);
     const keys = POSTGRES_SECRET_KEYS;
 
     const generated = (what: string) =>
@@ -786,10 +834,9 @@ export class Postgres extends pulumi.ComponentResource {
         value: `${POSTGRES_SECRETS_DIR}/${keys.superuser}`,
       },
       { name: "POSTGRES_INITDB_ARGS", value: "--data-checksums" },
-      ...app,
     ];
     const isReady = PG_ISREADY;
-    const settings = postgresSettings(resources, storage.size);
+    const settings = postgresSettings(resources);
     const shmMiB = Math.max(64, Math.floor(mebibytes(resources.requests.memory)! / 4));
     const stopWithin = Math.max(5, shared.terminationGracePeriodSeconds - 10);
     const mounts = {
@@ -815,7 +862,9 @@ export class Postgres extends pulumi.ComponentResource {
           : {},
         ports: [{ name: "postgresql", port: POSTGRES_PORT }],
         storage: { ...storage, mountPath: MOUNT },
-        metrics: metricsFor(args.metrics, postgresExporter),
+        metrics: metricsFor(args.metrics, () =>
+          postgresExporter({ socketDir: POSTGRES_RUN_DIR, port: POSTGRES_PORT }),
+        ),
         configData: {
           "clone.sh": POSTGRES_CLONE_SCRIPT,
           "reconcile.sh": POSTGRES_RECONCILE_SCRIPT,

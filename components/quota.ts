@@ -459,13 +459,7 @@ export function namespaceFitProblems(
   }
   if (!quota) return problems;
 
-  const admittedPods = workloads.map((w) => ({
-    w,
-    admitted: [
-      ...w.pod.initContainers.map((c) => admitContainer(c, true, limitRange).admitted),
-      ...w.pod.containers.map((c) => admitContainer(c, false, limitRange).admitted),
-    ],
-  }));
+  const admittedPods = workloads.map((w) => ({ w, admitted: admittedOf(w, limitRange) }));
 
   // Every container must set what the quota counts, or the pod is refused.
   for (const field of ["requests", "limits"] as const) {
@@ -488,16 +482,19 @@ export function namespaceFitProblems(
     }
   }
 
-  // Totals: each workload's pods and claims, times its replicas.
+  // Totals: what namespaceUsage counts (the quota controller's `status.used` once every pod and
+  // claim exists), each workload's part shown as its replicas times one pod's.
+  const used = namespaceUsage(limitRange, workloads);
+  const perPod = admittedPods.map(({ w, admitted }) => ({ w, usage: podUsage(admitted, w.claim) }));
   type Unit = Resource | "storage" | "count";
   const show = (unit: Unit, v: number) =>
     unit === "count" ? String(v) : unit === "storage" ? formatBytes(v) : format(unit, v);
   const over = (
     path: (string | number)[],
     bound: string | number | undefined,
+    key: string,
     unit: Unit,
     need: (amount: string) => string,
-    parts: { label: string; replicas: number; each: number }[],
     fix: string,
   ) => {
     if (bound === undefined) return;
@@ -508,11 +505,14 @@ export function namespaceFitProblems(
           ? amount(unit, bound)
           : parseBytes(bound);
     if (limit === undefined) return;
-    const used = parts.filter((p) => p.each > 0);
-    const total = used.reduce((sum, p) => sum + p.replicas * p.each, 0);
+    const total = used[key] ?? 0;
     if (total <= limit) return;
-    const breakdown = used
-      .map((p) => `${p.label} ${p.replicas}${unit === "count" ? "" : ` × ${show(unit, p.each)}`}`)
+    const breakdown = perPod
+      .filter((p) => (p.usage[key] ?? 0) > 0)
+      .map(
+        ({ w, usage }) =>
+          `${w.label} ${w.replicas}${unit === "count" ? "" : ` × ${show(unit, usage[key])}`}`,
+      )
       .join(", ");
     issue(
       path,
@@ -525,90 +525,94 @@ export function namespaceFitProblems(
       over(
         ["quota", field, r],
         quota[field]?.[r],
+        `${field}.${r}`,
         r,
         (a) => `${a} of ${field}.${r}`,
-        admittedPods.map(({ w, admitted }) => ({
-          label: w.label,
-          replicas: w.replicas,
-          each: podCharge(admitted, field)[r] ?? 0,
-        })),
         "lower the workloads' replicas or resources",
       );
     }
   }
-  const pods = workloads.map((w) => ({ label: w.label, replicas: w.replicas, each: 1 }));
-  const bytes = (list: WorkloadDemand[]) =>
-    list.map((w) => ({
-      label: w.label,
-      replicas: w.replicas,
-      each: parseBytes(w.claim.size) ?? 0,
-    }));
-  over(["quota", "pods"], quota.pods, "count", (a) => `${a} pods`, pods, "lower replicas");
+  over(["quota", "pods"], quota.pods, "pods", "count", (a) => `${a} pods`, "lower replicas");
   over(
     ["quota", "persistentVolumeClaims"],
     quota.persistentVolumeClaims,
+    "persistentvolumeclaims",
     "count",
     (a) => `${a} claims, one per pod (a scale-down under whenScaled Retain keeps them)`,
-    pods,
     "lower replicas",
   );
   over(
     ["quota", "requests", "storage"],
     quota.requests?.storage,
+    "requests.storage",
     "storage",
     (a) => `${a} of claims`,
-    bytes(workloads),
     "lower the workloads' replicas or storage.size",
   );
   for (const [cls, c] of Object.entries(quota.storageClasses ?? {})) {
-    const ofClass = workloads.filter((w) => w.claim.className === cls);
     over(
       ["quota", "storageClasses", cls, "storage"],
       c.storage,
+      classKey(cls, "requests.storage"),
       "storage",
       (a) => `${a} of claims of StorageClass ${cls}`,
-      bytes(ofClass),
       "lower the workloads' replicas or storage.size, or use another class",
     );
     over(
       ["quota", "storageClasses", cls, "persistentVolumeClaims"],
       c.persistentVolumeClaims,
+      classKey(cls, "persistentvolumeclaims"),
       "count",
       (a) => `${a} claims of StorageClass ${cls}`,
-      ofClass.map((w) => ({ label: w.label, replicas: w.replicas, each: 1 })),
       "lower replicas, or use another class",
     );
   }
   return problems;
 }
 
+/** A workload's pod's containers once the API server (and the LimitRange) has defaulted them. */
+function admittedOf(w: WorkloadDemand, limitRange: LimitRangeArgs | undefined): Admitted[] {
+  return [
+    ...w.pod.initContainers.map((c) => admitContainer(c, true, limitRange).admitted),
+    ...w.pod.containers.map((c) => admitContainer(c, false, limitRange).admitted),
+  ];
+}
+
+/**
+ * What one pod and its claim add to each ResourceQuota resource (keys as in `spec.hard`): the
+ * pod's charge, one pod, one claim of its size, under its StorageClass too.
+ */
+function podUsage(admitted: Admitted[], claim: WorkloadDemand["claim"]): Record<string, number> {
+  const usage: Record<string, number> = {};
+  for (const field of ["requests", "limits"] as const) {
+    const charge = podCharge(admitted, field);
+    for (const r of RESOURCES) usage[`${field}.${r}`] = charge[r] ?? 0;
+  }
+  const size = parseBytes(claim.size) ?? 0;
+  usage.pods = 1;
+  usage.persistentvolumeclaims = 1;
+  usage["requests.storage"] = size;
+  if (claim.className) {
+    usage[classKey(claim.className, "requests.storage")] = size;
+    usage[classKey(claim.className, "persistentvolumeclaims")] = 1;
+  }
+  return usage;
+}
+
 /**
  * What the workloads use of each ResourceQuota resource once all their pods and claims exist, as
  * the quota controller counts it (`status.used`): CPU in millicores, memory and storage in bytes,
- * counts as numbers. Claims are counted under their StorageClass too.
+ * counts as numbers. Claims are counted under their StorageClass too. namespaceFitProblems
+ * decides on these totals.
  */
 export function namespaceUsage(
   limitRange: LimitRangeArgs | undefined,
   workloads: WorkloadDemand[],
 ): Record<string, number> {
   const used: Record<string, number> = {};
-  const add = (key: string, v: number) => (used[key] = (used[key] ?? 0) + v);
   for (const w of workloads) {
-    const admitted = [
-      ...w.pod.initContainers.map((c) => admitContainer(c, true, limitRange).admitted),
-      ...w.pod.containers.map((c) => admitContainer(c, false, limitRange).admitted),
-    ];
-    for (const field of ["requests", "limits"] as const) {
-      const charge = podCharge(admitted, field);
-      for (const r of RESOURCES) add(`${field}.${r}`, w.replicas * (charge[r] ?? 0));
-    }
-    const size = w.replicas * (parseBytes(w.claim.size) ?? 0);
-    add("pods", w.replicas);
-    add("persistentvolumeclaims", w.replicas);
-    add("requests.storage", size);
-    if (w.claim.className) {
-      add(classKey(w.claim.className, "requests.storage"), size);
-      add(classKey(w.claim.className, "persistentvolumeclaims"), w.replicas);
+    for (const [key, v] of Object.entries(podUsage(admittedOf(w, limitRange), w.claim))) {
+      used[key] = (used[key] ?? 0) + w.replicas * v;
     }
   }
   return used;

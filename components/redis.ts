@@ -6,20 +6,26 @@
 // changed Secret to the running server and Sentinel.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { AGENT_DIR, agentMount } from "./agent";
+import { agentMount, ROLES, SET_ROLE_FUNCTION } from "./agent";
 import { redisSentinelDefault } from "./defaults";
 import { assertValidWorkload } from "./workloadRules";
 import { metricsFor, redisExporter } from "./metrics";
 import { objectNames, podDnsNames, serviceDnsName } from "./names";
 import { mebibytes } from "./quantity";
+import { AUTH_DIR, PASSWORD_FILE, REDIS_PASSWORD_KEY, REDIS_PORT } from "./redisPaths";
+import { UNRESOLVED_FUNCTION } from "./shell";
 import { StatefulWorkload } from "./statefulWorkload";
-import { BaseWorkloadArgs, fieldEnv, firstPodDnsName, resolveWorkloadArgs } from "./workloadArgs";
+import {
+  BaseWorkloadArgs,
+  fieldEnv,
+  firstPodDnsName,
+  podDnsName,
+  resolveWorkloadArgs,
+} from "./workloadArgs";
 
-export const REDIS_PORT = 6379;
+export { AUTH_DIR, PASSWORD_FILE, REDIS_PASSWORD_KEY, REDIS_PORT };
 /** The port of the Sentinel that runs in every pod of a workload with Sentinel. */
 export const SENTINEL_PORT = 26379;
-/** The Secret key that holds the password (the Secret is `<name>-auth`). */
-export const REDIS_PASSWORD_KEY = "redis-password";
 const DATA = "/data";
 const CONFIG_DIR = "/etc/redis";
 /**
@@ -63,13 +69,10 @@ export function redisConfig(maxmemoryMiB: number): string {
   ].join("\n");
 }
 
-/** Where the Secret `<name>-auth` is mounted: kubelet rewrites its files when the Secret changes. */
-export const AUTH_DIR = "/etc/redis-auth";
-/** The password file the scripts read (set REDIS_PASSWORD_FILE to read another). */
-export const PASSWORD_FILE = `${AUTH_DIR}/${REDIS_PASSWORD_KEY}`;
 /**
  * A memory-backed emptyDir shared by the containers of a pod: the password(s) the server accepts
- * (`current`, `previous`), the auth container's heartbeat, and `held` while pod 0 refuses to start.
+ * (`current`, `previous`), the auth container's heartbeat, `held` while pod 0 refuses to start, and
+ * `waiting` while an empty pod waits before it starts (pod 1's answer, its name, the Sentinels).
  */
 export const STATE_DIR = "/run/redis";
 /** The Sentinel's own memory-backed emptyDir: its config file, which Sentinel rewrites as it learns. */
@@ -116,46 +119,52 @@ const PASSWORD_CHARS = `A-Za-z0-9${PASSWORD_PUNCTUATION}`;
 
 /**
  * The paths and port the scripts use; each can be overridden through the environment (the pod's
- * containers use the defaults). `host` is where this pod's own server and Sentinel answer.
+ * containers use the defaults). `host` is where this pod's own server and Sentinel answer. Then
+ * the functions every script may use: `rcli` asks a server or Sentinel (the password in
+ * REDISCLI_AUTH, the command on stdin: neither in argv), `valid_pw` checks a password, and
+ * `unresolved` (components/shell.ts) tells a name that has no address from one that does not answer.
  */
 const PRELUDE = [
   `port="\${REDIS_PORT:-${REDIS_PORT}}"`,
   `pwfile="\${REDIS_PASSWORD_FILE:-${PASSWORD_FILE}}"`,
   `state="\${REDIS_STATE_DIR:-${STATE_DIR}}"`,
   'host="${REDIS_HOST:-127.0.0.1}"',
+  "# rcli PASSWORD HOST PORT COMMAND...: the reply of the server or Sentinel at HOST:PORT (errors too),",
+  "# one field a line; COMMAND may be lines of commands. It waits $cli_timeout seconds at most (3).",
+  "rcli() (",
+  '  _p="$1" _h="$2" _o="$3"; shift 3',
+  '  printf \'%s\\n\' "$*" | REDISCLI_AUTH="$_p" timeout "${cli_timeout:-3}" redis-cli -h "$_h" -p "$_o" 2>&1 | tr -d \'\\r\'',
+  ")",
+  "# valid_pw PASSWORD: it can go into redis.conf lines and ACL arguments as it is",
+  `valid_pw() { case "$1" in ""|*[!${PASSWORD_CHARS}]*) return 1 ;; esac; }`,
+  UNRESOLVED_FUNCTION,
 ];
 
 /**
  * What the scripts know of Sentinel, from the env of a pod that runs it (all empty without): the
- * name the Sentinels know the primary by, every pod's DNS name, this pod's own, the Sentinels'
- * port, and where the agent reads this pod's role.
+ * name the Sentinels know the primary by, every pod's DNS name, this pod's own, and the Sentinels'
+ * port.
  */
 const SENTINEL_PRELUDE = [
   'master="${SENTINEL_MASTER:-}"',
   'peers="${REDIS_PEERS:-}"',
   'me="${POD_HOST:-}"',
   `sport="\${SENTINEL_PORT:-${SENTINEL_PORT}}"`,
-  `agent="\${REDIS_AGENT_DIR:-${AGENT_DIR}}"`,
 ];
 
 /** Shell functions that ask the Sentinels; passwords go in REDISCLI_AUTH, commands on stdin. */
 const SENTINEL_FUNCTIONS = [
-  "# sask PASSWORD HOST COMMAND...: the reply of the Sentinel at HOST, one field a line",
-  "sask() {",
-  '  _p="$1" _h="$2"; shift 2',
-  '  printf \'%s\\n\' "$*" | REDISCLI_AUTH="$_p" timeout 3 redis-cli -h "$_h" -p "$sport" 2>&1 | tr -d \'\\r\'',
-  "}",
-  // glibc's and musl's words for a name without an address; refused; silent (killed by timeout).
+  // Silent: killed by timeout, no reply.
   "# gone REPLY: nothing answers there (no such name or no address, refused, silent), or knows nothing",
   "gone() {",
-  '  case "$1" in ""|*"not known"*|*"does not resolve"*|*"No address associated"*|*"Connection refused"*|*"No such master"*) return 0 ;; esac',
-  "  return 1",
+  '  case "$1" in ""|*"Connection refused"*|*"No such master"*) return 0 ;; esac',
+  '  unresolved "$1"',
   "}",
   '# view PASSWORD HOST: "EPOCH HOST PORT UP" of the primary as the Sentinel at HOST knows it (UP 0',
   '# while it holds it for down or is failing it over); "gone"; or "unsure" when it answers without',
   "# saying (a password it does not take yet)",
   "view() {",
-  '  _out="$(sask "$1" "$2" SENTINEL MASTER "$master")"',
+  '  _out="$(rcli "$1" "$2" "$sport" SENTINEL MASTER "$master")"',
   '  if gone "$_out"; then echo gone; return 0; fi',
   '  case "$_out" in name*) ;; *) echo unsure; return 0 ;; esac',
   "  printf '%s\\n' \"$_out\" | {",
@@ -190,19 +199,15 @@ const SENTINEL_FUNCTIONS = [
   "named() {",
   '  _p="$1"; shift',
   '  for _h in "$@"; do',
-  '    _v="$(sask "$_p" "$_h" SENTINEL get-master-addr-by-name "$master" | {',
+  '    _v="$(rcli "$_p" "$_h" "$sport" SENTINEL get-master-addr-by-name "$master" | {',
   '      read -r a || a=""; read -r b || b=""',
   '      case "$b" in ""|*[!0-9]*) ;; *) echo "$a $b" ;; esac',
   '    })"',
   '    if [ -n "$_v" ]; then echo "$_v"; return 0; fi',
   "  done",
   "}",
-  "# publish ROLE: the role file the agent copies to the pod's label; written whole, and only on a change",
-  "publish() {",
-  '  [ -d "$agent" ] || return 0',
-  '  [ "$(cat "$agent/role" 2>/dev/null)" != "$1" ] || return 0',
-  '  printf \'%s\\n\' "$1" >"$agent/role.new" && mv -f "$agent/role.new" "$agent/role"',
-  "}",
+  "# set_role ROLE: the role file the agent copies to the pod's label (components/agent.ts)",
+  SET_ROLE_FUNCTION,
 ];
 
 /**
@@ -233,12 +238,12 @@ export const REDIS_START_SCRIPT = [
   `data="\${REDIS_DATA_DIR:-${DATA}}"`,
   `conf="\${REDIS_CONF:-${CONFIG_DIR}/redis.conf}"`,
   'pw="$(cat "$pwfile")"',
-  `case "$pw" in ""|*[!${PASSWORD_CHARS}]*)`,
+  'valid_pw "$pw" || {',
   `  echo "redis: $pwfile must hold a password of letters, digits and ${PASSWORD_PUNCTUATION} only: not starting"`,
-  "  exit 1 ;; esac",
+  "  exit 1; }",
   'config="$(cat "$conf")"',
   'mkdir -p "$state"',
-  'rm -f "$state/previous" "$state/held"',
+  'rm -f "$state/previous" "$state/held" "$state/waiting"',
   'printf \'%s\\n\' "$pw" >"$state/current"',
   ...SENTINEL_FUNCTIONS,
   "# decide: this pod's role (replicaof empty: the primary), from the Sentinels once they have elected",
@@ -265,13 +270,11 @@ export const REDIS_START_SCRIPT = [
   "trap - TERM INT",
   'empty() { [ ! -e "$data/dump.rdb" ] && [ -z "$(ls -A "$data/appendonlydir" 2>/dev/null)" ]; }',
   "peer() {",
-  '  out="$(printf \'INFO keyspace\\n\' | REDISCLI_AUTH="$pw" timeout 3 redis-cli \\',
-  `    -h "$FIRST_REPLICA_HOST" -p "\${FIRST_REPLICA_PORT:-${REDIS_PORT}}" 2>&1)" || true`,
+  `  out="$(rcli "$pw" "$FIRST_REPLICA_HOST" "\${FIRST_REPLICA_PORT:-${REDIS_PORT}}" INFO keyspace)"`,
   '  case "$out" in *keys=*) echo data ;; *"# Keyspace"*) echo empty ;;',
-  // No pod by that name (glibc's and musl's words): no pod 1 exists, or it has no address yet.
-  '    *"not known"*|*"does not resolve"*|*"No address associated"*) echo absent ;;',
-  // Refused, silent, loading, auth errors: pod 1 exists but has not said that it is empty.
-  "    *) echo unknown ;; esac",
+  // No pod by that name: no pod 1 exists, or it has no address yet. Refused, silent, loading, auth
+  // errors: pod 1 exists but has not said that it is empty.
+  '    *) if unresolved "$out"; then echo absent; else echo unknown; fi ;; esac',
   "}",
   'held=""',
   "hold() {",
@@ -284,9 +287,10 @@ export const REDIS_START_SCRIPT = [
   // waits. A name that does not resolve (a first start under OrderedReady, which creates pod 1 once
   // pod 0 is ready) is waited for REDIS_ABSENT_GRACE seconds, in case pod 1 is only not placed yet.
   // A pod that the Sentinels name the primary waits until they elect another: it does not answer,
-  // so they do.
+  // so they do. The `waiting` file keeps liveness from restarting the pod meanwhile.
   'if [ -z "$replicaof" ] && { [ -n "$by" ] || [ -n "${FIRST_REPLICA_HOST:-}" ]; } && empty; then',
-  `  grace="\${REDIS_ABSENT_GRACE:-${ABSENT_GRACE_SECONDS}}"; waited=0`,
+  `  grace="\${REDIS_ABSENT_GRACE:-${ABSENT_GRACE_SECONDS}}"; since=$(date +%s)`,
+  '  : >"$state/waiting"',
   '  if [ -n "$master" ]; then',
   '    advice="The Sentinels elect another pod while this one does not answer, and it then starts as its replica."',
   "  else",
@@ -297,16 +301,17 @@ export const REDIS_START_SCRIPT = [
   '    if [ -n "$by" ]; then hold "the Sentinels name this pod the primary" "$advice"; else',
   '      case "$(peer)" in',
   "        empty) break ;;",
-  '        absent) if [ "$waited" -ge "$grace" ]; then',
+  // Whole seconds: more than the grace apart on the clock is at least the grace in fact.
+  '        absent) if [ $(( $(date +%s) - since )) -gt "$grace" ]; then',
   '          echo "redis: $FIRST_REPLICA_HOST does not exist after ${grace}s: starting as a new primary"; break; fi ;;',
   '        *) hold "$FIRST_REPLICA_HOST holds data (or did not say it is empty)" "$advice" ;;',
   "      esac",
   "    fi",
   '    sleep "$interval" & wait $!',
-  "    waited=$((waited + interval))",
   '    if [ -n "$master" ]; then decide || true; fi',
   "  done",
   "  trap - TERM INT",
+  '  rm -f "$state/waiting"',
   '  if [ -n "$held" ]; then',
   '    rm -f "$state/held"',
   '    if [ -n "$replicaof" ]; then echo "redis: the Sentinels elected ${replicaof#replicaof }: starting as its replica"',
@@ -351,11 +356,10 @@ export const REDIS_AUTH_SCRIPT = [
   ...PRELUDE,
   ...SENTINEL_PRELUDE,
   "trap 'exit 0' TERM INT",
-  'ask() { pass="$1"; shift; REDISCLI_AUTH="$pass" timeout 3 redis-cli "$@" 2>&1; }',
   "# apply PASSWORD N COMMANDS [PORT]: runs COMMANDS on this pod's server (or on PORT: its Sentinel),",
   "# true when all N answer OK",
   "apply() {",
-  '  out="$(printf \'%s\\n\' "$3" | ask "$1" -h "$host" -p "${4:-$port}")"',
+  '  out="$(rcli "$1" "$host" "${4:-$port}" "$3")"',
   '  [ "$(printf \'%s\\n\' "$out" | grep -c \'^OK\')" = "$2" ] && return 0',
   '  why="${out%%[ :]*}"; return 1',
   "}",
@@ -364,22 +368,22 @@ export const REDIS_AUTH_SCRIPT = [
   ...SENTINEL_FUNCTIONS,
   "# takes PASSWORD HOST PORT: the server or Sentinel there accepts PASSWORD, or nothing answers there",
   "takes() {",
-  '  _out="$(printf \'PING\\n\' | ask "$1" -h "$2" -p "$3")"',
+  '  _out="$(rcli "$1" "$2" "$3" PING)"',
   '  [ "$_out" = PONG ] || gone "$_out"',
   "}",
   "# linked: without Sentinel, every pod accepts the new password: the primary asks its connected",
   "# replicas, a replica asks its primary (which then no longer accepts the old one)",
   "linked() {",
-  '  info="$(printf \'INFO replication\\n\' | ask "$new" -h "$host" -p "$port" | tr -d \'\\r\')"',
+  '  info="$(rcli "$new" "$host" "$port" INFO replication)"',
   '  case "$info" in',
   "    *role:master*)",
   "      for r in $(printf '%s\\n' \"$info\" | grep '^slave[0-9]*:'); do",
   '        ip="${r#*ip=}"; ip="${ip%%,*}"; p="${r#*port=}"; p="${p%%,*}"',
-  '        [ "$(printf \'PING\\n\' | ask "$new" -h "$ip" -p "$p")" = PONG ] || return 1',
+  '        [ "$(rcli "$new" "$ip" "$p" PING)" = PONG ] || return 1',
   "      done ;;",
   "    *role:slave*)",
   "      mh=\"$(printf '%s\\n' \"$info\" | grep '^master_host:')\"; mp=\"$(printf '%s\\n' \"$info\" | grep '^master_port:')\"",
-  '      case "$(printf \'PING\\n\' | ask "$old" -h "${mh#*:}" -p "${mp#*:}")" in',
+  '      case "$(rcli "$old" "${mh#*:}" "${mp#*:}" PING)" in',
   "        *WRONGPASS*|*NOAUTH*) ;; *) return 1 ;; esac ;;",
   "    *) return 1 ;;",
   "  esac",
@@ -389,7 +393,7 @@ export const REDIS_AUTH_SCRIPT = [
   "everyone() {",
   "  for h in $peers; do",
   '    takes "$new" "$h" "$port" || return 1',
-  '    _out="$(sask "$new" "$h" SENTINEL CONFIG GET sentinel-pass)"',
+  '    _out="$(rcli "$new" "$h" "$sport" SENTINEL CONFIG GET sentinel-pass)"',
   '    gone "$_out" || [ "${_out#sentinel-pass?}" = "$new" ] || return 1',
   "  done",
   "}",
@@ -404,7 +408,7 @@ export const REDIS_AUTH_SCRIPT = [
   "    for h in $peers; do",
   '      takes "$new" "$h" "$port" && takes "$new" "$h" "$sport" || return',
   "    done",
-  '    _out="$(sask "$new" "$host" SENTINEL CONFIG GET sentinel-pass)"',
+  '    _out="$(rcli "$new" "$host" "$sport" SENTINEL CONFIG GET sentinel-pass)"',
   '    [ "${_out#sentinel-pass?}" != "$new" ] || return',
   '    apply "$new" 1 "SENTINEL SET $master auth-pass $new" "$sport" &&',
   '      apply "$new" 1 "SENTINEL CONFIG SET sentinel-pass $new" "$sport" &&',
@@ -413,8 +417,8 @@ export const REDIS_AUTH_SCRIPT = [
   "}",
   "tick() {",
   '  new="$(cat "$pwfile" 2>/dev/null)" || { say "cannot read $pwfile"; return; }',
-  `  case "$new" in ""|*[!${PASSWORD_CHARS}]*)`,
-  `    say "$pwfile must hold letters, digits and ${PASSWORD_PUNCTUATION} only: not applied"; return ;; esac`,
+  '  valid_pw "$new" ||',
+  `    { say "$pwfile must hold letters, digits and ${PASSWORD_PUNCTUATION} only: not applied"; return; }`,
   '  cur="$(cat "$state/current" 2>/dev/null)" || return',
   '  old="$(cat "$state/previous" 2>/dev/null)" || old=""',
   '  if [ "$new" != "$cur" ]; then',
@@ -441,14 +445,14 @@ export const REDIS_AUTH_SCRIPT = [
   "}",
   "# role: primary when this pod's server is the primary and, with Sentinel, the Sentinels name it",
   "role() {",
-  '  p="$(cat "$state/current" 2>/dev/null)" || { echo replica; return; }',
-  '  case "$(printf \'ROLE\\n\' | ask "$p" -h "$host" -p "$port" | head -n 1)" in master) ;; *) echo replica; return ;; esac',
-  '  if [ -n "$master" ] && [ "$(named "$p" "$host" $peers)" != "$me $port" ]; then echo replica; return; fi',
-  "  echo primary",
+  `  p="$(cat "$state/current" 2>/dev/null)" || { echo ${ROLES.replica}; return; }`,
+  `  case "$(rcli "$p" "$host" "$port" ROLE | head -n 1)" in master) ;; *) echo ${ROLES.replica}; return ;; esac`,
+  `  if [ -n "$master" ] && [ "$(named "$p" "$host" $peers)" != "$me $port" ]; then echo ${ROLES.replica}; return; fi`,
+  `  echo ${ROLES.primary}`,
   "}",
   "while :; do",
   "  tick",
-  '  publish "$(role)"',
+  '  set_role "$(role)"',
   '  date +%s >"$state/agent-heartbeat"',
   `  sleep "\${REDIS_AUTH_INTERVAL:-${AUTH_INTERVAL}}" & wait $!`,
   "done",
@@ -456,7 +460,7 @@ export const REDIS_AUTH_SCRIPT = [
 
 /** The auth container is ready while its loop keeps completing passes. */
 export const REDIS_AUTH_READINESS_SCRIPT = [
-  PRELUDE[2],
+  ...PRELUDE,
   'beat="$(cat "$state/agent-heartbeat" 2>/dev/null)" || exit 1',
   `[ $(( $(date +%s) - beat )) -lt ${AUTH_STALE_SECONDS} ]`,
 ].join("\n");
@@ -473,12 +477,14 @@ export const REDIS_RESTORE_SCRIPT = [
   ...PRELUDE,
   `data="\${REDIS_DATA_DIR:-${DATA}}"`,
   '[ -e "$state/held" ] || { echo "restore: this pod is not holding back: nothing to do"; exit 1; }',
-  'export REDISCLI_AUTH="$(cat "$pwfile")"',
-  `peer() { redis-cli -h "$FIRST_REPLICA_HOST" -p "\${FIRST_REPLICA_PORT:-${REDIS_PORT}}" "$@"; }`,
-  "peer REPLICAOF NO ONE",
-  `trap 'peer REPLICAOF "$PRIMARY_HOST" "\${PRIMARY_PORT:-${REDIS_PORT}}"' EXIT`,
+  'pw="$(cat "$pwfile")"',
+  `peer="$FIRST_REPLICA_HOST" peer_port="\${FIRST_REPLICA_PORT:-${REDIS_PORT}}"`,
+  'out="$(rcli "$pw" "$peer" "$peer_port" REPLICAOF NO ONE)"',
+  'echo "$out"; [ "$out" = OK ] || exit 1',
+  `trap 'rcli "$pw" "$peer" "$peer_port" REPLICAOF "$PRIMARY_HOST" "\${PRIMARY_PORT:-${REDIS_PORT}}"' EXIT`,
   'rm -rf "$data/restore.part"; mkdir "$data/restore.part"',
-  'peer --rdb "$data/restore.part/appendonly.aof.1.base.rdb"',
+  // The copy may take long: no timeout.
+  'REDISCLI_AUTH="$pw" redis-cli -h "$peer" -p "$peer_port" --rdb "$data/restore.part/appendonly.aof.1.base.rdb"',
   // An append-only directory whose base is the copy (Redis 7 multi-part AOF): with appendonly on,
   // Redis loads only the AOF, never a lone dump.rdb.
   "echo 'file appendonly.aof.1.base.rdb seq 1 type b' >\"$data/restore.part/appendonly.aof.manifest\"",
@@ -487,17 +493,17 @@ export const REDIS_RESTORE_SCRIPT = [
   'echo "restore: $data/appendonlydir holds the dataset of $FIRST_REPLICA_HOST; this pod starts from it"',
 ].join("\n");
 
-/** redis-cli on the local server, authenticated with the Secret's current password. */
-const CLI = `REDISCLI_AUTH="$(cat "$pwfile" 2>/dev/null)" timeout ${CLI_TIMEOUT} redis-cli -h "$host" -p "$port"`;
+/** A probe's redis-cli waits CLI_TIMEOUT, with the Secret's current password (`rcli "$(pw)" ...`). */
+const PROBE_CLI = [`cli_timeout=${CLI_TIMEOUT}`, 'pw() { cat "$pwfile" 2>/dev/null; }'];
 
 /**
  * Ready: answers PONG to the Secret's current password, and, unless it is the primary, the link to
  * its primary is up.
  */
 export const REDIS_READINESS_SCRIPT = [
-  ...PRELUDE.slice(0, 2),
-  PRELUDE[3],
-  `out="$(printf 'PING\\nINFO replication\\n' | ${CLI} 2>&1)" || exit 1`,
+  ...PRELUDE,
+  ...PROBE_CLI,
+  `out="$(rcli "$(pw)" "$host" "$port" "$(printf 'PING\\nINFO replication')")"`,
   'case "$out" in PONG*) ;; *) echo "$out"; exit 1 ;; esac',
   'printf "%s\\n" "$out" | grep -q "^role:master" || printf "%s\\n" "$out" | grep -q "^master_link_status:up"',
 ].join("\n");
@@ -509,8 +515,11 @@ export const REDIS_READINESS_SCRIPT = [
  */
 export const REDIS_LIVENESS_SCRIPT = [
   ...PRELUDE,
-  '[ -e "$state/held" ] && { echo "this pod is holding back: see the redis container\'s log"; exit 0; }',
-  `out="$(${CLI} ping 2>&1)"`,
+  ...PROBE_CLI,
+  'if [ -e "$state/held" ] || [ -e "$state/waiting" ]; then',
+  '  echo "this pod is holding back: see the redis container\'s log"; exit 0',
+  "fi",
+  'out="$(rcli "$(pw)" "$host" "$port" PING)"',
   'case "$out" in PONG*|*LOADING*|*NOAUTH*|*WRONGPASS*) exit 0 ;; *) echo "$out"; exit 1 ;; esac',
 ].join("\n");
 
@@ -531,9 +540,9 @@ export const SENTINEL_SCRIPT = [
   ...SENTINEL_PRELUDE,
   `dir="\${SENTINEL_DIR:-${SENTINEL_DIR}}"`,
   'pw="$(cat "$pwfile")"',
-  `case "$pw" in ""|*[!${PASSWORD_CHARS}]*)`,
+  'valid_pw "$pw" || {',
   `  echo "sentinel: $pwfile must hold a password of letters, digits and ${PASSWORD_PUNCTUATION} only: not starting"`,
-  "  exit 1 ;; esac",
+  "  exit 1; }",
   ...SENTINEL_FUNCTIONS,
   "trap 'exit 0' TERM INT",
   'said=""',
@@ -543,10 +552,7 @@ export const SENTINEL_SCRIPT = [
   `    ""|unsure) epoch=0; watch="$PRIMARY_HOST \${PRIMARY_PORT:-${REDIS_PORT}}" ;;`,
   '    *) set -- $top; epoch="$1"; watch="$2 $3" ;;',
   "  esac",
-  '  case "$(printf \'PING\\n\' | timeout 3 redis-cli -h "${watch% *}" -p "${watch#* }" 2>&1)" in',
-  '    *"not known"*|*"does not resolve"*|*"No address associated"*) ;;',
-  "    *) break ;;",
-  "  esac",
+  '  unresolved "$(rcli "$pw" "${watch% *}" "${watch#* }" PING)" || break',
   '  [ -n "$said" ] || echo "sentinel: waiting for ${watch% *} to have an address"',
   '  said=1; : >"$dir/waiting"',
   "  sleep 2 & wait $!",
@@ -577,27 +583,23 @@ export const SENTINEL_SCRIPT = [
   'exec redis-server "$dir/sentinel.conf" --sentinel',
 ].join("\n");
 
-/** redis-cli on the pod's Sentinel, authenticated with the Secret's current password. */
-const SENTINEL_CLI = `REDISCLI_AUTH="$(cat "$pwfile" 2>/dev/null)" timeout ${CLI_TIMEOUT} redis-cli -h "$host" -p "$sport"`;
-
 /** The Sentinel is ready when it answers the Secret's password with the primary it watches. */
 export const SENTINEL_READINESS_SCRIPT = [
-  ...PRELUDE.slice(0, 2),
-  PRELUDE[3],
-  ...SENTINEL_PRELUDE.slice(0, 1),
-  SENTINEL_PRELUDE[3],
-  `out="$(printf 'SENTINEL get-master-addr-by-name %s\\n' "$master" | ${SENTINEL_CLI} 2>&1 | tr -d '\\r')" || exit 1`,
+  ...PRELUDE,
+  ...SENTINEL_PRELUDE,
+  ...PROBE_CLI,
+  'out="$(rcli "$(pw)" "$host" "$sport" SENTINEL get-master-addr-by-name "$master")"',
   'p="$(printf \'%s\\n\' "$out" | sed -n 2p)"',
   'case "$p" in ""|*[!0-9]*) echo "$out"; exit 1 ;; esac',
 ].join("\n");
 
 /** The Sentinel is alive when it answers at all (an auth error too), or while it waits for a name. */
 export const SENTINEL_LIVENESS_SCRIPT = [
-  ...PRELUDE.slice(0, 2),
-  PRELUDE[3],
-  SENTINEL_PRELUDE[3],
+  ...PRELUDE,
+  ...SENTINEL_PRELUDE,
+  ...PROBE_CLI,
   `[ -e "\${SENTINEL_DIR:-${SENTINEL_DIR}}/waiting" ] && exit 0`,
-  `out="$(${SENTINEL_CLI} ping 2>&1)"`,
+  'out="$(rcli "$(pw)" "$host" "$sport" PING)"',
   'case "$out" in PONG*|*NOAUTH*|*WRONGPASS*) exit 0 ;; *) echo "$out"; exit 1 ;; esac',
 ].join("\n");
 
@@ -618,33 +620,32 @@ export const REDIS_PRESTOP_SCRIPT = [
   `end=$(( $(date +%s) + \${REDIS_FAILOVER_WAIT:-${FAILOVER_WAIT_SECONDS}} ))`,
   'pw="$(cat "$state/current" 2>/dev/null)" || pw="$(cat "$pwfile")"',
   ...SENTINEL_FUNCTIONS,
-  'here() { printf \'%s\\n\' "$*" | REDISCLI_AUTH="$pw" timeout 3 redis-cli -h "$host" -p "$port" 2>&1 | tr -d \'\\r\'; }',
-  '[ "$(here ROLE | head -n 1)" = master ] || exit 0',
+  '[ "$(rcli "$pw" "$host" "$port" ROLE | head -n 1)" = master ] || exit 0',
   'others=""; for h in $peers; do [ "$h" = "$me" ] || others="$others $h"; done',
   '[ "$(named "$pw" $others)" = "$me $port" ] || exit 0',
   'echo "redis: this pod is the primary and stops: asking the Sentinels to elect another"',
-  "here CLIENT PAUSE $(( (end - $(date +%s) + 5) * 1000 )) WRITE >/dev/null",
+  'rcli "$pw" "$host" "$port" CLIENT PAUSE $(( (end - $(date +%s) + 5) * 1000 )) WRITE >/dev/null',
   "# caught: every connected replica has received every write (acknowledged within a second)",
   "caught() {",
-  '  info="$(here INFO replication)"',
+  '  info="$(rcli "$pw" "$host" "$port" INFO replication)"',
   '  off="${info#*master_repl_offset:}"; off="${off%%[!0-9]*}"',
   "  for r in $(printf '%s\\n' \"$info\" | grep '^slave[0-9]*:'); do",
   '    o="${r#*offset=}"; [ "${o%%,*}" = "$off" ] || return 1',
   "  done",
   "}",
   "n=0; until caught || [ $n -ge 3 ]; do sleep 1; n=$((n + 1)); done",
-  'for h in $others; do [ "$(sask "$pw" "$h" SENTINEL FAILOVER "$master")" = OK ] && break; done',
+  'for h in $others; do [ "$(rcli "$pw" "$h" "$sport" SENTINEL FAILOVER "$master")" = OK ] && break; done',
   'while [ "$(date +%s)" -lt "$end" ]; do',
   '  now="$(named "$pw" $others)"',
   '  if [ -n "$now" ] && [ "$now" != "$me $port" ]; then',
-  "    here REPLICAOF $now >/dev/null",
-  "    here CLIENT UNPAUSE >/dev/null",
-  "    publish replica",
+  '    rcli "$pw" "$host" "$port" REPLICAOF $now >/dev/null',
+  '    rcli "$pw" "$host" "$port" CLIENT UNPAUSE >/dev/null',
+  `    set_role ${ROLES.replica}`,
   '    echo "redis: ${now% *} is the primary now: this pod stops as its replica"; exit 0',
   "  fi",
   "  sleep 1",
   "done",
-  "here CLIENT UNPAUSE >/dev/null",
+  'rcli "$pw" "$host" "$port" CLIENT UNPAUSE >/dev/null',
   'echo "redis: no other pod became the primary in time: this pod stops as the primary"',
 ].join("\n");
 
@@ -727,20 +728,15 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const [, firstReplica] = podDnsNames(
-      names.statefulSet,
-      names.service,
-      shared.namespace,
-      Math.min(shared.replicas ?? 1, 2),
-      shared.clusterDomain,
-    );
     // No password in the env: env from a Secret is frozen at container start, the mounted file is
-    // not. FIRST_REPLICA_HOST lets pod 0 refuse to start empty while pod 1 holds data. With
-    // Sentinel, PRIMARY_HOST is only the first primary: the pods ask the Sentinels at start.
+    // not. FIRST_REPLICA_HOST lets pod 0 refuse to start empty while pod 1 holds data; it names pod
+    // 1 whatever the replica count, so that scaling never changes the pod template (with one pod,
+    // an empty pod 0 waits out the name that does not resolve). With Sentinel, PRIMARY_HOST is only
+    // the first primary: the pods ask the Sentinels at start.
     const env = [
       fieldEnv("POD_NAME", "metadata.name"),
       { name: "PRIMARY_HOST", value: primary },
-      ...(firstReplica ? [{ name: "FIRST_REPLICA_HOST", value: firstReplica }] : []),
+      { name: "FIRST_REPLICA_HOST", value: podDnsName(shared, 1) },
       ...(sentinel
         ? sentinelEnv({
             statefulSet: names.statefulSet,
@@ -768,7 +764,9 @@ export class Redis extends pulumi.ComponentResource {
           ...(sentinel ? [{ name: "sentinel", port: SENTINEL_PORT }] : []),
         ],
         storage: { ...storage, mountPath: DATA },
-        metrics: metricsFor(args.metrics, () => redisExporter(names.secret, password.result)),
+        metrics: metricsFor(args.metrics, () =>
+          redisExporter(names.secret, password.result, REDIS_PORT),
+        ),
         configData: { "redis.conf": redisConfig(maxmemory), ...SCRIPT_FILES },
         secretData: { [REDIS_PASSWORD_KEY]: password.result },
         // Redis answers on the per-pod names while unready too: a replica whose primary is down is

@@ -25,6 +25,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { WorkloadKind } from "./defaults";
 import { claimName } from "./names";
+import { PASSWORD_FILE, REDIS_PORT } from "./redisPaths";
 
 /** The API group and version of VolumeSnapshots (the CSI external-snapshotter's CRDs). */
 export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
@@ -160,8 +161,8 @@ export function snapshotSetsFixed(
  */
 export const REDIS_QUIESCE_SCRIPT = [
   "set -u",
-  'port="${REDIS_PORT:-6379}"',
-  'pwfile="${REDIS_PASSWORD_FILE:-/etc/redis-auth/redis-password}"',
+  `port="\${REDIS_PORT:-${REDIS_PORT}}"`,
+  `pwfile="\${REDIS_PASSWORD_FILE:-${PASSWORD_FILE}}"`,
   'wait_seconds="${QUIESCE_WAIT_SECONDS:-280}"',
   'cli() { REDISCLI_AUTH="$(cat "$pwfile")" timeout 10 redis-cli -h 127.0.0.1 -p "$port" "$@" 2>&1; }',
   'out="$(cli BGREWRITEAOF)"',

@@ -20,12 +20,7 @@ import {
   veleroAnnotations,
   volumeSnapshots,
 } from "./snapshots";
-import {
-  PlacementArgs,
-  placementProblems,
-  placementShapeProblems,
-  podPlacement,
-} from "./placement";
+import { minorityOf, PlacementArgs, podPlacement } from "./placement";
 import { agentContainer, agentRules, agentVolumes, ROLE_LABEL, ROLES } from "./agent";
 import {
   METRICS_PORT_NAME,
@@ -168,6 +163,14 @@ export interface StatefulWorkloadArgs extends PlacementArgs {
    */
   startupSeconds?: number;
   /**
+   * Seconds a new pod may spend copying its data from its peers before it serves (a replica's
+   * clone, a node's bootstrap), on top of `startupSeconds`. Only `pulumi up`'s wait for the
+   * StatefulSet counts it: the kinds' probes do not wait for the copy, so a larger claim changes
+   * no pod template.
+   * @default 0
+   */
+  dataCopySeconds?: number;
+  /**
    * Pods the PodDisruptionBudget lets a voluntary disruption take at once (no budget for one replica).
    * @default 1
    */
@@ -279,6 +282,7 @@ export const WORKLOAD_DEFAULTS = {
   terminationGracePeriodSeconds: 30,
   minReadySeconds: 10,
   startupSeconds: 300,
+  dataCopySeconds: 0,
   maxUnavailable: 1,
   quorum: false,
   clusterDomain: DEFAULT_CLUSTER_DOMAIN,
@@ -334,11 +338,16 @@ export function podDisruptionAllowance(
   maxUnavailable: number,
   quorum: boolean,
 ): number {
-  const ceiling = quorum ? Math.floor((replicas - 1) / 2) : replicas - 1;
+  const ceiling = quorum ? minorityOf(replicas) : replicas - 1;
   return Math.max(0, Math.min(maxUnavailable, ceiling));
 }
 
-/** Throws, before any resource is registered, on args that cannot make a working workload. */
+/**
+ * Throws, before any resource is registered, on what a kind hands over that cannot make a working
+ * workload (its containers, ports, uid, the exporter's clashes with them). The caller's own values
+ * (placement, the metrics options, ...) reach StatefulWorkload only through a kind, which has
+ * checked them with the workload rules (assertValidWorkload) already: they are not checked again.
+ */
 export function validateWorkloadArgs(name: string, args: StatefulWorkloadArgs): void {
   const problems: string[] = [];
   if (!DNS_1035_LABEL.test(name) || name.length > MAX_STATEFULSET_NAME) {
@@ -376,9 +385,6 @@ export function validateWorkloadArgs(name: string, args: StatefulWorkloadArgs): 
     ports.add(p.name);
   }
   if (args.metrics) problems.push(...metricsClashes(args));
-  for (const p of [...placementShapeProblems(args), ...placementProblems(args)]) {
-    problems.push(`${p.path.join(".")}: ${p.message}`);
-  }
   if (problems.length > 0) {
     throw new Error(`StatefulWorkload ${name}: ${problems.join("; ")}`);
   }
@@ -418,9 +424,6 @@ function metricsClashes(args: StatefulWorkloadArgs): string[] {
     ...Object.keys(exporter.secretData ?? {}).flatMap((k) =>
       clash("Secret key", k, Object.keys(args.secretData ?? {})),
     ),
-    ...(args.metrics!.scrapers.length === 0
-      ? ["metrics: scrapers must name at least one peer, or nothing may reach the metrics port"]
-      : []),
   ];
 }
 
@@ -523,7 +526,9 @@ export class StatefulWorkload extends pulumi.ComponentResource {
     const terminationGracePeriodSeconds =
       args.terminationGracePeriodSeconds ?? d.terminationGracePeriodSeconds;
     const minReadySeconds = args.minReadySeconds ?? d.minReadySeconds;
-    const startupSeconds = args.startupSeconds ?? d.startupSeconds;
+    // What `pulumi up` gives one pod: its own start, and the copy of its data before it.
+    const podStartSeconds =
+      (args.startupSeconds ?? d.startupSeconds) + (args.dataCopySeconds ?? d.dataCopySeconds);
     const clusterDomain = args.clusterDomain ?? d.clusterDomain;
     const names = objectNames(k8sName);
     const labels = workloadLabels(args.app, k8sName, args.component);
@@ -550,6 +555,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
           : {}),
         ...(args.scaleDownRefusal ? { scaleDown: args.scaleDownRefusal } : {}),
         ...(partition > 0 ? { partitioned: true } : {}),
+        ...(args.zones ? { zones: [...args.zones] } : {}),
       },
       { parent: this },
     );
@@ -625,6 +631,23 @@ export class StatefulWorkload extends pulumi.ComponentResource {
     const clientPorts = args.ports
       .filter((p) => !p.peerOnly)
       .map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" }));
+    // Both follow readiness (no published not-ready addresses): a client reaches only a primary,
+    // or a replica, that is ready to serve.
+    const roleSelectors = roleServiceSelectors(selector, args.replicas);
+    const roleService = (
+      suffix: string,
+      objectName: string,
+      pods: Record<string, string>,
+      opts: pulumi.CustomResourceOptions,
+    ) =>
+      new k8s.core.v1.Service(
+        `${name}-${suffix}`,
+        {
+          metadata: metadata(objectName),
+          spec: { type: "ClusterIP", selector: pods, ports: clientPorts.slice(0, 1) },
+        },
+        opts,
+      );
     if (args.primaryAndReplicas) {
       this.serviceAccount = new k8s.core.v1.ServiceAccount(
         name,
@@ -650,20 +673,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
         },
         child,
       );
-      // Both follow readiness (no published not-ready addresses): a client reaches only a
-      // primary, or a replica, that is ready to serve.
-      const selectors = roleServiceSelectors(selector, args.replicas);
-      const roleService = (suffix: string, objectName: string, pods: Record<string, string>) =>
-        new k8s.core.v1.Service(
-          `${name}-${suffix}`,
-          {
-            metadata: metadata(objectName),
-            spec: { type: "ClusterIP", selector: pods, ports: clientPorts.slice(0, 1) },
-          },
-          child,
-        );
-      this.writeService = roleService("rw", names.writeService, selectors.write);
-      this.readService = roleService("ro", names.readService, selectors.read);
+      this.writeService = roleService("rw", names.writeService, roleSelectors.write, child);
       this.writeDnsName = pulumi.output(
         serviceDnsName(names.writeService, args.namespace, clusterDomain),
       );
@@ -806,13 +816,23 @@ export class StatefulWorkload extends pulumi.ComponentResource {
         dependsOn: [...dependsOn, ...this.restoreClaims],
         customTimeouts: statefulSetTimeouts({
           replicas: args.replicas,
-          startupSeconds,
+          startupSeconds: podStartSeconds,
           minReadySeconds,
           podManagementPolicy,
           terminationGracePeriodSeconds,
         }),
       },
     );
+
+    if (args.primaryAndReplicas) {
+      // After the StatefulSet: growing from one pod to more moves the read Service from every pod
+      // to the replicas only once `pulumi up` has seen the new replicas ready (each first clones
+      // the primary), so reads never go without an endpoint in between.
+      this.readService = roleService("ro", names.readService, roleSelectors.read, {
+        ...child,
+        dependsOn: [this.guard, this.statefulSet],
+      });
+    }
 
     if (args.replicas > 1) {
       this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(

@@ -7,6 +7,7 @@ import { objectNames, podDnsNames } from "./names";
 import type { MetricsOptions } from "./metrics";
 import { mebibytes } from "./quantity";
 import { PlacementArgs, placementOf } from "./placement";
+import { majorityNeeded, WorkloadCheckInput } from "./workloadRules";
 import { podBackupOf, RestoreSource, SnapshotSet, VeleroOptions } from "./snapshots";
 import { Peer, RetentionPolicy, StatefulWorkloadArgs, WORKLOAD_DEFAULTS } from "./statefulWorkload";
 
@@ -74,10 +75,11 @@ export interface BaseWorkloadArgs extends PlacementArgs {
    */
   allowFrom?: Peer[];
   /**
-   * Seconds one pod may take to become ready; with the replica count it sets how long `pulumi up`
-   * waits for the StatefulSet.
-   * @default the kind's (components/defaults.ts), plus, for PostgreSQL and Cassandra, the time to
-   * copy a full claim at 50 MiB/s (a replica's clone, a node's bootstrap)
+   * Seconds one pod may take to become ready: the startup probe's budget and, with the replica
+   * count, how long `pulumi up` waits for the StatefulSet. When set, it is the whole wait per pod.
+   * @default the kind's (components/defaults.ts); for PostgreSQL and Cassandra `pulumi up` also
+   * waits the time to copy a full claim at 50 MiB/s (a replica's clone, a node's bootstrap), which
+   * the probes do not need
    */
   startupSeconds?: number;
   /**
@@ -136,8 +138,10 @@ type PassedOn = PlacementArgs &
       | "name"
       | "podManagementPolicy"
       | "startupSeconds"
+      | "dataCopySeconds"
       | "terminationGracePeriodSeconds"
       | "clusterDomain"
+      | "quorum"
     >
   >;
 
@@ -156,10 +160,11 @@ export type ResolvedWorkloadArgs = PassedOn & {
 export function resolveWorkloadArgs(
   kind: WorkloadKind,
   componentName: string,
-  args: BaseWorkloadArgs,
+  args: BaseWorkloadArgs & Omit<WorkloadCheckInput, "kind">,
 ): ResolvedWorkloadArgs {
   const d: KindDefaults = DEFAULTS[kind];
   const size = args.storage.size ?? d.storageSize;
+  const replicas = args.replicas ?? d.replicas;
   const resources: Resources = args.resources
     ? {
         requests: args.resources.requests,
@@ -172,7 +177,7 @@ export function resolveWorkloadArgs(
   return {
     name: args.name ?? componentName,
     namespace: args.namespace,
-    replicas: args.replicas ?? d.replicas,
+    replicas,
     image: args.image ?? d.image,
     storage: { ...args.storage, size },
     retention: args.retention,
@@ -180,10 +185,16 @@ export function resolveWorkloadArgs(
     updatePartition: args.updatePartition,
     resources,
     allowFrom: args.allowFrom,
-    startupSeconds:
-      args.startupSeconds ??
-      d.startupSeconds + (d.copiesDataAtStart ? copySeconds(mebibytes(size) ?? 0) : 0),
+    startupSeconds: args.startupSeconds ?? d.startupSeconds,
+    // An explicit startupSeconds is the whole budget; the default adds the copy to the wait alone.
+    dataCopySeconds:
+      args.startupSeconds === undefined && d.copiesDataAtStart
+        ? copySeconds(mebibytes(size) ?? 0)
+        : 0,
     terminationGracePeriodSeconds: d.terminationGracePeriodSeconds,
+    // The disruption budget keeps the majority that the zone rules keep (Cassandra, Redis with
+    // Sentinel): one answer to whether the workload needs one.
+    quorum: majorityNeeded({ ...args, kind }, replicas) !== undefined,
     uid: d.uid,
     clusterDomain: args.clusterDomain ?? WORKLOAD_DEFAULTS.clusterDomain,
     expandClaims: args.expandClaims,
@@ -200,4 +211,18 @@ export function firstPodDnsName(
 ): string {
   const names = objectNames(r.name);
   return podDnsNames(names.statefulSet, names.service, r.namespace, 1, r.clusterDomain)[0];
+}
+
+/**
+ * Pod `ordinal`'s stable DNS name, whether or not the replica count makes that pod: a name in the
+ * pod template that does not follow the replica count leaves the template alone on scaling.
+ */
+export function podDnsName(
+  r: Pick<ResolvedWorkloadArgs, "name" | "namespace" | "clusterDomain">,
+  ordinal: number,
+): string {
+  const names = objectNames(r.name);
+  return podDnsNames(names.statefulSet, names.service, r.namespace, ordinal + 1, r.clusterDomain)[
+    ordinal
+  ];
 }

@@ -21,7 +21,6 @@ describe("WorkloadGuard", () => {
       ["nothing changed", state()],
       ["a larger claim", withStorage({ size: "20Gi" })],
       ["the same size, written another way", withStorage({ size: "10240Mi" })],
-      ["access modes in another order", withStorage({ accessModes: ["ReadWriteOnce"] })],
       ["more replicas", state({ replicas: 5 })],
       ["fewer replicas when nothing refuses it", state({ replicas: 1 })],
       [
@@ -31,6 +30,22 @@ describe("WorkloadGuard", () => {
     ];
     for (const [what, news] of allowed) {
       it(what, () => assert.deepEqual(guardProblems(state(), news), []));
+    }
+
+    it("access modes in another order", () => {
+      const olds = withStorage({ accessModes: ["ReadWriteOnce", "ReadOnlyMany"] });
+      const news = withStorage({ accessModes: ["ReadOnlyMany", "ReadWriteOnce"] });
+      assert.deepEqual(guardProblems(olds, news), []);
+    });
+
+    const zoned = (zones?: string[]) => state(zones ? { zones } : {});
+    const zoneChanges: [string, string[] | undefined, string[] | undefined][] = [
+      ["the same zones in another order", ["a", "b", "c"], ["c", "a", "b"]],
+      ["one zone more", ["a", "b", "c"], ["a", "b", "c", "d"]],
+      ["zones no longer named (any zone)", ["a", "b", "c"], undefined],
+    ];
+    for (const [what, olds, news] of zoneChanges) {
+      it(what, () => assert.deepEqual(guardProblems(zoned(olds), zoned(news)), []));
     }
   });
 
@@ -69,6 +84,12 @@ describe("WorkloadGuard", () => {
         state(),
         state({ storage: { ...state().storage, size: "20Gi" }, partitioned: true }),
         "data/db: storage.size cannot change from 10Gi to 20Gi while updatePartition is above 0: `pulumi up` does not wait for a partitioned StatefulSet, so its claims could not be expanded after it; finish the staged rollout (updatePartition: 0) first",
+      ],
+      [
+        "a zone dropped from zones",
+        state({ zones: ["eu-1a", "eu-1b", "eu-1c"] }),
+        state({ zones: ["eu-1b", "eu-1a"] }),
+        "data/db: zones cannot drop eu-1c (from [eu-1a, eu-1b, eu-1c] to [eu-1b, eu-1a]): a pod that ran there may keep its claim on a volume in that zone, and rolled onto it, it could only be scheduled there, so it would stay Pending for ever; keep eu-1c in zones, or move the data to a new workload in the remaining zones",
       ],
       [
         "fewer replicas where scaling down is refused",

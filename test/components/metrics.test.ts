@@ -16,13 +16,11 @@ import {
   METRICS_SERVICE_LABEL,
   nginxStubStatusConfig,
   POSTGRES_METRICS_SOCKET_DIR,
-  REDIS_EXPORTER_ADDRESS,
   REDIS_EXPORTER_PASSWORD_KEY,
 } from "../../components/metrics";
 import { Nginx } from "../../components/nginx";
-import { podResourcesOf } from "../../components/podResources";
-import { Postgres } from "../../components/postgres";
-import { Redis } from "../../components/redis";
+import { Postgres, POSTGRES_PORT, POSTGRES_RUN_DIR } from "../../components/postgres";
+import { Redis, REDIS_PORT } from "../../components/redis";
 import { StatefulWorkload } from "../../components/statefulWorkload";
 import { BaseWorkloadArgs } from "../../components/workloadArgs";
 import { RecordedResource, registered, setupMocks } from "../../harness/mocks";
@@ -242,7 +240,7 @@ describe("metrics", () => {
       const server = pod.containers[0];
       assert.ok(
         server.args.includes(
-          `unix_socket_directories=/var/run/postgresql,${POSTGRES_METRICS_SOCKET_DIR}`,
+          `unix_socket_directories=${POSTGRES_RUN_DIR},${POSTGRES_METRICS_SOCKET_DIR}`,
         ),
       );
       assert.ok(
@@ -260,7 +258,7 @@ describe("metrics", () => {
       const dsn = exporter.env.find((e: Obj) => e.name === "DATA_SOURCE_NAME").value;
       assert.equal(
         dsn,
-        `host=${POSTGRES_METRICS_SOCKET_DIR} port=5432 user=postgres dbname=postgres sslmode=disable`,
+        `host=${POSTGRES_METRICS_SOCKET_DIR} port=${POSTGRES_PORT} user=postgres dbname=postgres sslmode=disable`,
       );
       assert.doesNotMatch(dsn, /password/i);
       // Nothing else of the pod: not the run directory (the replication passfile), not the Secret.
@@ -278,13 +276,13 @@ describe("metrics", () => {
       const password = await new Promise<string>((r) => redis.password.apply(r));
       const secret = only(resources, "kubernetes:core/v1:Secret").inputs as Obj;
       assert.deepEqual(JSON.parse(secret.stringData[REDIS_EXPORTER_PASSWORD_KEY]), {
-        [REDIS_EXPORTER_ADDRESS]: password,
+        [`redis://127.0.0.1:${REDIS_PORT}`]: password,
       });
       assert.deepEqual(plainLeaks(resources, password), [], "the password is a secret on the wire");
       const pod = (only(resources, STS).inputs as Obj).spec.template.spec;
       const exporter = pod.containers.find((c: Obj) => c.name === "metrics");
       assert.ok(exporter.args.includes("--redis.password-file=/etc/redis-exporter/passwords.json"));
-      assert.ok(exporter.args.includes(`--redis.addr=${REDIS_EXPORTER_ADDRESS}`));
+      assert.ok(exporter.args.includes(`--redis.addr=redis://127.0.0.1:${REDIS_PORT}`));
       assert.equal(exporter.env, undefined);
       assert.ok(!JSON.stringify(exporter).includes(password));
       assert.deepEqual(
@@ -326,19 +324,6 @@ describe("metrics", () => {
         .map((p: Obj) => p.containerPort);
       assert.ok(!ports.includes(7199));
     });
-  });
-
-  it("charges the exporter to the namespace quota", () => {
-    for (const kind of KINDS) {
-      const pod = podResourcesOf(kind, "w", {
-        namespace: "data",
-        storage: { className: "standard" },
-        metrics: SCRAPED,
-      });
-      const exporter = pod.containers.find((c) => c.name === "metrics");
-      assert.ok(exporter, `${kind}: the exporter is charged`);
-      assert.deepEqual(exporter.requests, EXPORTER_RESOURCES[kind].requests);
-    }
   });
 
   describe("refused before anything is registered", () => {

@@ -2,8 +2,10 @@ import { strict as assert } from "assert";
 import {
   claimName,
   DNS_1035_LABEL,
+  DNS_1123_SUBDOMAIN,
   MAX_STATEFULSET_NAME,
   podDnsNames,
+  podName,
   selectorLabels,
   workloadLabels,
 } from "../../components/names";
@@ -24,8 +26,18 @@ describe("names", () => {
     ]);
   });
 
-  it("names claims as the StatefulSet controller does", () => {
+  it("names pods and claims as the StatefulSet controller does", () => {
+    assert.equal(podName("db", 2), "db-2");
     assert.equal(claimName("data", "db", 2), "data-db-2");
+  });
+
+  it("knows a DNS-1123 subdomain", () => {
+    for (const ok of ["cluster.local", "a", "fast-ssd", "snap-1.v2", "0a"]) {
+      assert.match(ok, DNS_1123_SUBDOMAIN);
+    }
+    for (const bad of ["", "UPPER", "-a", "a-", "a..b", ".a", "a.", "a_b"]) {
+      assert.doesNotMatch(bad, DNS_1123_SUBDOMAIN);
+    }
   });
 
   it("selects pods only by labels that never change", () => {

@@ -13,7 +13,9 @@ import {
   zonesNeeded,
 } from "../../components/placement";
 import { Redis } from "../../components/redis";
-import { StatefulWorkload } from "../../components/statefulWorkload";
+import { podDisruptionAllowance } from "../../components/statefulWorkload";
+import { resolveWorkloadArgs } from "../../components/workloadArgs";
+import { WorkloadKind } from "../../components/defaults";
 import { registered, setupMocks } from "../../harness/mocks";
 import { validateObject } from "../../harness/schema";
 import { only } from "../support/assertions";
@@ -143,6 +145,11 @@ describe("placement", () => {
       const pod = sts.spec.template.spec;
       assert.deepEqual(pod.nodeSelector, { pool: "web" });
       assert.deepEqual(pod.tolerations, [{ key: "dedicated", value: "web", effect: "NoSchedule" }]);
+      // Both spreads, over nodes and zones, whatever else the placement says.
+      assert.deepEqual(
+        pod.topologySpreadConstraints.map((c: Obj) => c.topologyKey),
+        [HOST, ZONE],
+      );
       assert.equal(pod.topologySpreadConstraints[1].minDomains, 2);
       assert.deepEqual(
         pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
@@ -242,34 +249,52 @@ describe("placement", () => {
       assert.deepEqual(await registered(), [], "nothing registered");
     });
 
-    it("is checked by StatefulWorkload itself, for callers that build one directly", async () => {
+    it("is checked once, by the kind's workload rules, which every StatefulWorkload is built through", async () => {
       await setupMocks();
       assert.throws(
         () =>
-          new StatefulWorkload("db", {
-            app: "demo",
-            component: "database",
+          new Nginx("web", {
             namespace: "data",
-            replicas: 3,
-            uid: 1000,
-            ports: [{ name: "client", port: 5000 }],
-            storage: { className: "fast", size: "1Gi", mountPath: "/data" },
-            containers: [
-              {
-                name: "main",
-                image: "demo:1.2.3",
-                readinessProbe: { tcpSocket: { port: "client" } },
-              },
-            ],
+            storage: { className: "fast" },
             zones: [],
             nodeAffinity: { required: [{ key: "cpus", operator: "Lt", values: ["1", "2"] }] },
           }),
         {
           message:
-            'StatefulWorkload db: zones: must name at least one zone; nodeAffinity.required.0.values: must be one whole number for operator Lt, such as ["4"]',
+            'Nginx web: zones: got []; must name at least one zone; nodeAffinity.required.0.values: got ["1","2"]; must be one whole number for operator Lt, such as ["4"]',
         },
       );
       assert.deepEqual(await registered(), [], "nothing registered");
+    });
+  });
+
+  describe("a majority system's disruption budget", () => {
+    it("is bounded by the same minority that its zones must hold", () => {
+      for (const n of [1, 2, 3, 4, 5, 6, 7, 9]) {
+        assert.equal(podDisruptionAllowance(n, n, true), Math.max(0, minorityOf(n)), `${n} pods`);
+      }
+    });
+
+    it("covers every workload the zone rules count as one: Cassandra, and Redis with Sentinel", () => {
+      const quorum = (kind: WorkloadKind, extra: Obj = {}) =>
+        resolveWorkloadArgs(kind, "w", {
+          namespace: "data",
+          storage: { className: "standard" },
+          ...extra,
+        }).quorum;
+      assert.equal(quorum("cassandra"), true);
+      assert.equal(quorum("redis"), true, "3 pods run Sentinel by default");
+      assert.equal(quorum("redis", { sentinel: false }), false);
+      assert.equal(quorum("redis", { replicas: 2 }), false, "no Sentinel below 3 pods");
+      assert.equal(quorum("postgres", { replicas: 3 }), false);
+      assert.equal(quorum("nginx", { replicas: 3 }), false);
+    });
+
+    it("lets a disruption take one of three Redis pods under Sentinel", async () => {
+      await setupMocks();
+      new Redis("cache", { namespace: "data", storage: { className: "standard" } });
+      const pdb = only(await registered(), "kubernetes:policy/v1:PodDisruptionBudget");
+      assert.equal((pdb.inputs.spec as Obj).maxUnavailable, 1);
     });
   });
 

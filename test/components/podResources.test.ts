@@ -7,7 +7,7 @@ import { WorkloadKind } from "../../components/defaults";
 import { Nginx } from "../../components/nginx";
 import { podResourcesOf } from "../../components/podResources";
 import { Postgres } from "../../components/postgres";
-import { Redis } from "../../components/redis";
+import { Redis, RedisArgs } from "../../components/redis";
 import { BaseWorkloadArgs } from "../../components/workloadArgs";
 import { registered, setupMocks } from "../../harness/mocks";
 import { only } from "../support/assertions";
@@ -15,7 +15,9 @@ import { only } from "../support/assertions";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
 
-const BUILD: Record<WorkloadKind, (name: string, args: BaseWorkloadArgs) => unknown> = {
+type Args = BaseWorkloadArgs & Pick<RedisArgs, "sentinel">;
+
+const BUILD: Record<WorkloadKind, (name: string, args: Args) => unknown> = {
   nginx: (n, a) => new Nginx(n, a),
   redis: (n, a) => new Redis(n, a),
   postgres: (n, a) => new Postgres(n, a),
@@ -23,7 +25,7 @@ const BUILD: Record<WorkloadKind, (name: string, args: BaseWorkloadArgs) => unkn
 };
 
 /** Each container of the rendered pod template as the quota sees it: name and resources. */
-async function rendered(kind: WorkloadKind, args: BaseWorkloadArgs) {
+async function rendered(kind: WorkloadKind, args: Args) {
   await setupMocks();
   BUILD[kind]("w", args);
   const sts = only(await registered(), "kubernetes:apps/v1:StatefulSet").inputs as Obj;
@@ -39,7 +41,7 @@ async function rendered(kind: WorkloadKind, args: BaseWorkloadArgs) {
 }
 
 /** podResourcesOf without the flag that says which containers follow `resources`. */
-function listed(kind: WorkloadKind, args: BaseWorkloadArgs) {
+function listed(kind: WorkloadKind, args: Args) {
   const strip = (cs: Obj[]) => cs.map(({ workloadResources: _, ...c }) => c);
   const p = podResourcesOf(kind, "w", args);
   return { initContainers: strip(p.initContainers), containers: strip(p.containers) };
@@ -52,13 +54,38 @@ describe("podResourcesOf", () => {
     replicas: 3,
     resources: { requests: { cpu: "1", memory: "3Gi" }, limits: { cpu: "2" } },
   };
-  for (const kind of Object.keys(BUILD) as WorkloadKind[]) {
-    it(`lists the containers ${kind} renders, with their resources (kind defaults)`, async () => {
-      assert.deepEqual(listed(kind, base), await rendered(kind, base));
-    });
-    it(`lists the containers ${kind} renders, with their resources (resources given)`, async () => {
-      assert.deepEqual(listed(kind, custom), await rendered(kind, custom));
-    });
+  const metrics = { scrapers: [{ podLabels: { "app.kubernetes.io/name": "prometheus" } }] };
+  const KINDS = Object.keys(BUILD) as WorkloadKind[];
+  /** Each arg set, the kinds it is rendered for, and a container it must render or must not. */
+  const CASES: { what: string; args: Args; kinds: WorkloadKind[]; has?: string; lacks?: string }[] =
+    [
+      { what: "kind defaults", args: base, kinds: KINDS },
+      { what: "resources given", args: custom, kinds: KINDS },
+      { what: "metrics on", args: { ...base, metrics }, kinds: KINDS, has: "metrics" },
+      {
+        what: "metrics on, resources given",
+        args: { ...custom, metrics },
+        kinds: KINDS,
+        has: "metrics",
+      },
+      { what: "1 replica", args: { ...base, replicas: 1 }, kinds: ["redis"], lacks: "sentinel" },
+      {
+        what: "3 replicas, sentinel: false",
+        args: { ...base, replicas: 3, sentinel: false },
+        kinds: ["redis"],
+        lacks: "sentinel",
+      },
+    ];
+  for (const { what, args, kinds, has, lacks } of CASES) {
+    for (const kind of kinds) {
+      it(`lists the containers ${kind} renders, with their resources (${what})`, async () => {
+        const pod = await rendered(kind, args);
+        const names = pod.containers.map((c: Obj) => c.name);
+        if (has) assert.ok(names.includes(has), `${kind} renders ${has}: ${names}`);
+        if (lacks) assert.ok(!names.includes(lacks), `${kind} renders no ${lacks}: ${names}`);
+        assert.deepEqual(listed(kind, args), pod);
+      });
+    }
   }
 
   it("marks the containers whose resources are the workload's own", () => {

@@ -26,7 +26,6 @@ import {
   Postgres,
   postgresMajorVersion,
   PostgresArgs,
-  maxSlotWalKeepMiB,
   POSTGRES_CLONE_SCRIPT,
   POSTGRES_RECONCILE_SCRIPT,
   POSTGRES_RECONCILE_SQL,
@@ -198,8 +197,9 @@ describe("Postgres", () => {
     assert.deepEqual(sidecar.resources, RECONCILE_RESOURCES);
     assert.equal(sidecar.securityContext.runAsNonRoot, true);
     assert.deepEqual(sidecar.securityContext.capabilities, { drop: ["ALL"] });
-    // The application's names reach psql through the environment of the main container too.
-    assert.equal(env(container, "APP_DATABASE").value, "orders");
+    // The sidecar alone uses the application's names: the server's container has none.
+    assert.equal(env(container, "APP_DATABASE"), undefined);
+    assert.equal(env(container, "APP_USER"), undefined);
   });
 
   it("reconcile SQL: stops logging statement texts before any statement that carries a password", () => {
@@ -464,25 +464,30 @@ describe("Postgres", () => {
     });
   });
 
-  it("bounds the WAL that replication slots keep by the claim: a quarter of it, never below wal_keep_size", async () => {
-    const setting = async (size?: string) => {
-      const { container } = await build({ storage: { className: "standard", size } });
-      const arg = (name: string) =>
-        (container.args as string[]).find((a) => a.startsWith(`${name}=`))?.split("=")[1];
-      return [arg("max_slot_wal_keep_size"), arg("wal_keep_size")];
-    };
-    assert.deepEqual(await setting("100Gi"), ["25600MB", "512MB"]);
-    assert.deepEqual(await setting(), ["2560MB", "512MB"], "the default 10Gi claim");
-    assert.deepEqual(await setting("1Gi"), ["512MB", "512MB"], "never below wal_keep_size");
-    assert.equal(maxSlotWalKeepMiB(4096), 1024);
-    assert.equal(maxSlotWalKeepMiB(100), 512);
+  it("leaves the WAL bound of replication slots to the sidecar: no server argument follows the claim", async () => {
+    const { container } = await build({ storage: { className: "standard", size: "100Gi" } });
+    const args = container.args as string[];
+    assert.ok(args.includes("wal_keep_size=512MB"));
+    // A -c argument would win over the sidecar's ALTER SYSTEM (test/pods/postgres/slots.test.ts).
+    assert.equal(args.filter((a) => a.startsWith("max_slot_wal_keep_size=")).length, 0);
+    assert.match(POSTGRES_RECONCILE_SCRIPT, /ALTER SYSTEM SET max_slot_wal_keep_size/);
+  });
+
+  it("growing the claim does not change the pod template (no restart)", async () => {
+    const ten = await build({ storage: { className: "standard", size: "10Gi" } });
+    const twenty = await build({ storage: { className: "standard", size: "20Gi" } });
+    assert.deepEqual(twenty.sts.spec.template, ten.sts.spec.template);
   });
 
   it("names pod 1 to pod 0's init container whatever the replica count, and publishes unready pods' names", async () => {
     const one = await build({ replicas: 1 });
     const three = await build({ replicas: 3 });
     assert.equal(env(one.clone, "FIRST_REPLICA_HOST").value, "db-1.db.data.svc.cluster.local");
-    assert.deepEqual(one.clone.env, three.clone.env, "scaling does not change the pod template");
+    assert.deepEqual(
+      three.sts.spec.template,
+      one.sts.spec.template,
+      "scaling does not change the pod template",
+    );
     const headless = three.resources
       .filter((r) => r.type === "kubernetes:core/v1:Service")
       .map((r) => (r.inputs as Obj).spec)

@@ -2,7 +2,12 @@
 // checked with (LimitRanger defaults and bounds, a pod's charge), and every config that would not
 // fit refused before anything exists, naming the namespace, the bound, the need and the quota.
 import { strict as assert } from "assert";
-import { ConfigError, parseStackConfig } from "../../components/config";
+import {
+  ConfigError,
+  parseStackConfig,
+  RawNamespace,
+  workloadDemands,
+} from "../../components/config";
 import {
   admitContainer,
   formatBytes,
@@ -311,6 +316,68 @@ describe("namespace quotas", () => {
       );
     });
 
+    it("decides on namespaceUsage, the totals the cluster test compares with the API server's", () => {
+      const limitRange = { container: { default: { cpu: "500m" } } };
+      const ns = {
+        name: "web",
+        limitRange,
+        workloads: [
+          { kind: "nginx", name: "site", replicas: 2 },
+          {
+            kind: "redis",
+            name: "cache",
+            metrics: { scrapers: [{ podLabels: { app: "prometheus" } }] },
+          },
+          {
+            kind: "postgres",
+            name: "db",
+            replicas: 2,
+            storage: { className: "fast", size: "5Gi" },
+          },
+        ],
+      };
+      const used = namespaceUsage(limitRange, workloadDemands(ns as RawNamespace, "standard"));
+      const cls = (c: string, what: string) => `${c}.storageclass.storage.k8s.io/${what}`;
+      const quotaOf = (u: Record<string, number>) => ({
+        requests: {
+          cpu: formatCpu(u["requests.cpu"]),
+          memory: formatBytes(u["requests.memory"]),
+          storage: formatBytes(u["requests.storage"]),
+        },
+        limits: { cpu: formatCpu(u["limits.cpu"]), memory: formatBytes(u["limits.memory"]) },
+        pods: u.pods,
+        persistentVolumeClaims: u.persistentvolumeclaims,
+        storageClasses: Object.fromEntries(
+          ["standard", "fast"].map((c) => [
+            c,
+            {
+              storage: formatBytes(u[cls(c, "requests.storage")]),
+              persistentVolumeClaims: u[cls(c, "persistentvolumeclaims")],
+            },
+          ]),
+        ),
+      });
+      const withQuota = (u: Record<string, number>) =>
+        problems({ ...config(), namespaces: [{ ...ns, quota: quotaOf(u) }] });
+      assert.deepEqual(withQuota(used), [], "a quota of exactly the usage fits");
+      const less = Object.fromEntries(
+        Object.entries(used).map(([k, v]) => [k, v - (/memory|storage$/.test(k) ? MI : 1)]),
+      );
+      const refused = withQuota(less);
+      assert.equal(refused.length, Object.keys(used).length, refused.join("\n"));
+      for (const [k, v] of Object.entries(used)) {
+        const at = k.endsWith("cpu")
+          ? formatCpu(v)
+          : /memory|storage$/.test(k)
+            ? formatBytes(v)
+            : v;
+        assert.ok(
+          refused.some((m) => m.includes(`; raise it to at least ${at}, or`)),
+          `${k}: refused at ${at}`,
+        );
+      }
+    });
+
     it("counts claims in total and per StorageClass", () => {
       const quota = {
         requests: { storage: "3Gi" },
@@ -461,6 +528,10 @@ describe("namespace quotas", () => {
           `${NS}.quota.storageClasses.Fast_SSD: got "Fast_SSD"; StorageClass names must be DNS subdomains (lower-case letters, digits, '-' and '.') of at most 225 characters`,
         ],
         [
+          { quota: { storageClasses: { ["a".repeat(226)]: { storage: "1Gi" } } } },
+          `${NS}.quota.storageClasses.${"a".repeat(226)}: got "${"a".repeat(76)}...; StorageClass names must be DNS subdomains (lower-case letters, digits, '-' and '.') of at most 225 characters`,
+        ],
+        [
           { quota: { storage: "1Gi" } },
           `${NS}.quota: unknown key 'storage'; check the spelling against Pulumi.yaml`,
         ],
@@ -478,6 +549,14 @@ describe("namespace quotas", () => {
         ],
       ];
       for (const [ns, message] of cases) assert.deepEqual(problems(config(ns)), [message]);
+      const longest = "a".repeat(225);
+      assert.deepEqual(
+        problems(config({ quota: { storageClasses: { [longest]: { pods: 1 } } } })),
+        [
+          `${NS}.quota.storageClasses.${longest}: unknown key 'pods'; check the spelling against Pulumi.yaml`,
+        ],
+        "a 225-character name is a StorageClass name",
+      );
     });
   });
 });

@@ -252,23 +252,24 @@ describe("Redis", () => {
     const { container } = await build();
     const probe = container.readinessProbe;
     assert.deepEqual(probe.exec.command, ["sh", "/etc/redis/ready.sh"]);
-    assert.match(REDIS_READINESS_SCRIPT, /timeout 2 redis-cli/);
     assert.equal(probe.timeoutSeconds, 3, "one second longer than the command's own timeout");
     assert.doesNotMatch(REDIS_READINESS_SCRIPT, / -a /, "auth comes from REDISCLI_AUTH");
 
     // The stub answers only to the file's password, through REDISCLI_AUTH.
+    const files = authFiles("s3cr3t");
     const cli = (info: string) => ({
-      timeout: 'shift; exec "$@"',
+      timeout: `echo "$1" >> ${join(files.dir, "timeouts")}; shift; exec "$@"`,
       "redis-cli": `cat >/dev/null; [ "$REDISCLI_AUTH" = s3cr3t ] || { echo NOAUTH; exit 0; }
 printf 'PONG\\r\\n# Replication\\r\\n${info}\\r\\n'`,
     });
-    const files = authFiles("s3cr3t");
     const run = (pod: string, info: string, vars = files.vars) =>
       runScript(REDIS_READINESS_SCRIPT, cli(info), { POD_NAME: pod, ...vars }).code;
     assert.equal(run("cache-0", "role:master", authFiles("old").vars), 1, "the Secret's password");
     assert.equal(run("cache-0", "role:master"), 0);
     assert.equal(run("cache-1", "role:slave\\r\\nmaster_link_status:up"), 0);
     assert.equal(run("cache-1", "role:slave\\r\\nmaster_link_status:down"), 1);
+    const timeouts = readFileSync(join(files.dir, "timeouts"), "utf8").split("\n").filter(Boolean);
+    assert.deepEqual([...new Set(timeouts)], ["2"], "redis-cli waits 2 s at most");
     const loading = {
       timeout: 'shift; exec "$@"',
       "redis-cli": "echo 'LOADING Redis is loading the dataset in memory'; exit 1",
@@ -305,6 +306,13 @@ printf 'PONG\\r\\n# Replication\\r\\n${info}\\r\\n'`,
     assert.equal(runScript(REDIS_LIVENESS_SCRIPT, refused, files.vars).code, 1);
     writeFileSync(join(files.dir, "state", "held"), "");
     assert.equal(runScript(REDIS_LIVENESS_SCRIPT, refused, files.vars).code, 0, "pod 0 holds back");
+    const waiting = authFiles("s3cr3t");
+    writeFileSync(join(waiting.dir, "state", "waiting"), "");
+    assert.equal(
+      runScript(REDIS_LIVENESS_SCRIPT, refused, waiting.vars).code,
+      0,
+      "pod 0 waits for pod 1's name to resolve",
+    );
   });
 
   it("budgets one disrupted pod at a time and allows an ordered start on request", async () => {
@@ -317,10 +325,16 @@ printf 'PONG\\r\\n# Replication\\r\\n${info}\\r\\n'`,
     );
   });
 
-  it("gives a single pod no first replica to look at", async () => {
-    const { container } = await build({ replicas: 1 });
-    assert.equal(env(container, "FIRST_REPLICA_HOST"), undefined);
-    assert.ok(env(container, "PRIMARY_HOST"));
+  it("names pod 1 to a single pod too: scaling does not change the pod template", async () => {
+    const one = await build({ replicas: 1 });
+    assert.equal(
+      env(one.container, "FIRST_REPLICA_HOST").value,
+      "cache-1.cache.data.svc.cluster.local",
+    );
+    assert.ok(env(one.container, "PRIMARY_HOST"));
+    // Without Sentinel (below 3 replicas): with it, every pod's name is in the env.
+    const two = await build({ replicas: 2 });
+    assert.deepEqual(two.sts.spec.template, one.sts.spec.template);
   });
 
   it("reports the primary's stable DNS name", async () => {

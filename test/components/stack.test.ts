@@ -92,6 +92,48 @@ describe("deployStack", () => {
       assert.ok(onClusterClaims.includes("data/data-ring-2"));
       assert.ok(onClusterClaims.includes("front/data-web-1"));
     });
+
+    it("grows storage.size without touching a probe: only pulumi's wait grows with the copy time", async () => {
+      const render = async (size: string) => {
+        const c = config();
+        for (const w of c.workloads) w.storage = { ...w.storage, size };
+        await setupMocks();
+        deployStack(c);
+        const statefulSets = (await registered()).filter(
+          (r) => r.type === "kubernetes:apps/v1:StatefulSet",
+        );
+        return Object.fromEntries(
+          statefulSets.map((r) => [
+            (r.inputs.metadata as Obj).name,
+            {
+              probes: (r.inputs.spec as Obj).template.spec.containers.map((c: Obj) => [
+                c.name,
+                c.startupProbe,
+                c.readinessProbe,
+                c.livenessProbe,
+              ]),
+              timeouts: r.options.customTimeouts!,
+            },
+          ]),
+        );
+      };
+      const [small, large] = [await render("10Gi"), await render("20Gi")];
+      for (const name of ["cache", "db", "ring", "web"]) {
+        assert.deepEqual(large[name].probes, small[name].probes, `${name}: the same probes`);
+      }
+      const seconds = (t: string) => Number(t.replace(/s$/, ""));
+      for (const name of ["db", "ring"]) {
+        // Each pod may copy 10Gi more at 50 MiB/s: 205 s more per pod started one at a time.
+        assert.ok(
+          seconds(large[name].timeouts.create) > seconds(small[name].timeouts.create),
+          `${name}: pulumi waits longer for a new pod's copy`,
+        );
+        assert.ok(
+          seconds(large[name].timeouts.update) > seconds(small[name].timeouts.update),
+          `${name}: and for a rollout`,
+        );
+      }
+    });
   });
 
   it("creates each namespace under the restricted Pod Security Standard", async () => {

@@ -366,6 +366,13 @@ describe("StatefulWorkload", () => {
       assert.equal(guard.partitioned, true, "the guard refuses a resize until the rollout ends");
     });
 
+    it("hands the guard the named zones, which it refuses to drop", async () => {
+      const { resources } = await build({ zones: ["eu-1a", "eu-1b", "eu-1c"] });
+      assert.deepEqual((only(resources, GUARD).inputs as Obj).zones, ["eu-1a", "eu-1b", "eu-1c"]);
+      const { resources: anyZone } = await build();
+      assert.equal((only(anyZone, GUARD).inputs as Obj).zones, undefined);
+    });
+
     it("patches no claim when told the objects are only rendered", async () => {
       const { resources } = await build({ expandClaims: false });
       assert.deepEqual(
@@ -439,6 +446,24 @@ describe("StatefulWorkload", () => {
       }
       assert.equal(await valueOf(workload.writeDnsName!), "db-rw.data.svc.cluster.local");
       assert.equal(await valueOf(workload.readDnsName!), "db-ro.data.svc.cluster.local");
+    });
+
+    it("moves the read Service onto the replicas only once pulumi up saw them ready", async () => {
+      // 1 -> 3 replicas switches the read selector from every pod to role=replica: applied before
+      // the new replicas are ready (a whole clone), it would leave reads with no endpoint.
+      const { resources } = await build({ primaryAndReplicas: true });
+      const sts = only(resources, STS);
+      const byName = (name: string) =>
+        resources.find((r) => r.type === SVC && (r.inputs.metadata as Obj).name === name)!;
+      const read = byName("db-ro");
+      assert.ok(read.options.dependsOn.includes(sts.urn), "db-ro waits for the StatefulSet");
+      assert.ok(read.registeredAt > sts.registeredAt);
+      assert.ok(
+        !only(resources, STS).options.dependsOn.includes(read.urn),
+        "and the StatefulSet does not wait for it",
+      );
+      const guard = only(resources, GUARD);
+      assert.ok(read.options.dependsOn.includes(guard.urn), "db-ro still waits for the guard");
     });
 
     it("reads from the only pod when there is one", async () => {

@@ -182,11 +182,18 @@ describe("end to end on a real cluster", function () {
       execIn(kc, namespace, "db-0", "postgresql", [
         "sh",
         "-c",
-        `psql -v ON_ERROR_STOP=1 -tA -U postgres -d "$APP_DATABASE" -c "${sql}"`,
+        // The dev stack's application database.
+        `psql -v ON_ERROR_STOP=1 -tA -U postgres -d app -c "${sql}"`,
       ]);
     const redis = (...args: string[]) =>
-      // REDISCLI_AUTH is in the container's env, from the Secret.
-      execIn(kc, namespace, "cache-0", "redis", ["redis-cli", ...args]);
+      // The password is a mounted file of the Secret, never in the container's env.
+      execIn(kc, namespace, "cache-0", "redis", [
+        "sh",
+        "-c",
+        'REDISCLI_AUTH="$(cat /etc/redis-auth/redis-password)" exec redis-cli "$@"',
+        "redis-cli",
+        ...args,
+      ]);
     await psql("CREATE TABLE IF NOT EXISTS e2e (v text); INSERT INTO e2e VALUES ('kept');");
     assert.equal((await redis("SET", "e2e", "kept")).trim(), "OK");
 

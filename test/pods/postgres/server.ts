@@ -13,6 +13,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from "fs";
 import { tmpdir } from "os";
@@ -287,10 +288,20 @@ export class Pod {
     return join(this.claim, "reclone");
   }
 
-  /** Plays the agent: writes the StatefulSet's replica count. */
+  private agentPasses = 0;
+
+  /**
+   * Plays the agent: writes the StatefulSet's replica count, as a new file (renamed over the old
+   * one) whose modification time is a minute after the last one's, as the agent's are.
+   */
   writeReplicas(n: number): void {
-    writeFileSync(this.replicasFile, `${n}\n`);
-    this.lab.own(this.replicasFile);
+    const tmp = `${this.replicasFile}.new`;
+    writeFileSync(tmp, `${n}\n`);
+    this.lab.own(tmp);
+    this.agentPasses += 1;
+    const at = Math.floor(Date.now() / 1000) + 60 * this.agentPasses;
+    utimesSync(tmp, at, at);
+    renameSync(tmp, this.replicasFile);
   }
 
   /** What a file holds, or undefined when it is not there. */
@@ -331,6 +342,7 @@ export class Pod {
       RECONCILE_INTERVAL: "0.2",
       RESTART_FILE: this.restartFile,
       REPLICAS_FILE: this.replicasFile,
+      ROLE_FILE: join(this.agent, "role"),
       ...extra,
     };
   }

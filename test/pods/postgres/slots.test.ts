@@ -2,7 +2,7 @@
 // at every start, and named in its primary_slot_name; the primary's sidecar drops the inactive
 // slots of replicas that are gone (REPLICAS_FILE, from the agent) or lost, and no one else's.
 import { strict as assert } from "assert";
-import { readFileSync } from "fs";
+import { mkdirSync, readFileSync, statfsSync, writeFileSync } from "fs";
 import { join } from "path";
 import {
   Background,
@@ -95,11 +95,20 @@ describe("PostgreSQL pod scripts: replication slots (real server)", function () 
     primary.sql("SELECT pg_drop_replication_slot('orders_db_2')");
   });
 
+  /** Plays the agent's passes: writes the count, then gives the sidecar a few passes to see it. */
+  const agentWrites = async (n: number) => {
+    primary.writeReplicas(n);
+    await sleep(1000);
+  };
+
   it("the primary's sidecar drops the inactive slots of ordinals at or above REPLICAS_FILE, and only its own", async () => {
     for (const s of ["db_2", "db_5", "db_12", "other_7", "dbx_9", "db_x"]) createSlot(s, false);
     await sleep(1000);
     assert.deepEqual(dropLines(), [], "without REPLICAS_FILE, nothing is dropped for departure");
-    primary.writeReplicas(1); // db_1's pod is still there and streams: its slot is active
+    await agentWrites(1); // db_1's pod is still there and streams: its slot is active
+    await agentWrites(1);
+    assert.deepEqual(dropLines(), [], "not before the agent read the count twice since");
+    primary.writeReplicas(1);
     await waitFor("the drops", 10, () => (dropLines().length >= 3 ? true : undefined));
     await sleep(500);
     assert.deepEqual(dropLines().sort(), [
@@ -131,5 +140,113 @@ describe("PostgreSQL pod scripts: replication slots (real server)", function () 
     );
     assert.ok(slots().includes("other_3 lost false"), "not one of this workload's");
     assert.ok(slots().includes("db_1 reserved true"), "the streaming replica's slot stays");
+  });
+
+  it("keeps a new replica's slot while REPLICAS_FILE still holds the count from before the scale-up", async () => {
+    const has = (slot: string) => slots().some((s) => s.startsWith(`${slot} `));
+    await agentWrites(7); // the StatefulSet has 7 replicas
+    // Scaled up to 9: pod 8 makes its slot and clones (an inactive slot until it streams), while
+    // the agent has not read the new count yet, or read it just before the scale-up.
+    createSlot("db_8", true);
+    await sleep(1000);
+    await agentWrites(7);
+    assert.ok(has("db_8"), `kept: ${slots()}`);
+    await agentWrites(9);
+    await agentWrites(9);
+    assert.ok(has("db_8"), `kept: ${slots()}`);
+    // Scaled down to 8: pod 8 is gone, its slot goes once the agent read the count twice.
+    await agentWrites(8);
+    await agentWrites(8);
+    assert.ok(has("db_8"), `kept: ${slots()}`);
+    primary.writeReplicas(8);
+    await waitFor("the drop", 10, () =>
+      dropLines().some((l) => l.includes("db_8")) ? true : undefined,
+    );
+    assert.ok(
+      dropLines().includes(
+        "dropped the replication slot db_8: pod 8 is gone: the StatefulSet has 8 replicas",
+      ),
+    );
+  });
+});
+
+describe("PostgreSQL pod scripts: the WAL that replication slots keep (real server)", function () {
+  this.timeout(60_000);
+  let lab: Lab;
+
+  before(function () {
+    lab = new Lab(toolboxOrSkip(this));
+  });
+
+  after(async () => {
+    await lab?.cleanup();
+  });
+
+  const bound = (pod: Pod) =>
+    pod.sql("SELECT setting FROM pg_settings WHERE name = 'max_slot_wal_keep_size'");
+  const untilBound = (pod: Pod, mib: number) =>
+    waitFor(`max_slot_wal_keep_size ${mib}MB`, 15, () =>
+      bound(pod) === String(mib) ? true : undefined,
+    );
+
+  it("the primary's sidecar sets it to a quarter of the claim's filesystem, and it survives a restart", async () => {
+    const pod = await lab.pod("keep-0");
+    const sidecar = await firstPrimary(pod, newPasswords());
+    const fs = statfsSync(pod.claim);
+    const mib = Math.max(512, Math.floor((fs.blocks * fs.bsize) / 1024 / 1024 / 4));
+    await untilBound(pod, mib);
+    assert.match(
+      sidecar.output(),
+      new RegExp(
+        `^max_slot_wal_keep_size: ${mib}MB, a quarter of the claim \\(it was no bound\\)$`,
+        "m",
+      ),
+    );
+    assert.match(
+      readFileSync(join(pod.pgdata, "postgresql.auto.conf"), "utf8"),
+      new RegExp(`^max_slot_wal_keep_size = '${mib}MB'$`, "m"),
+    );
+    await sidecar.stop();
+    pod.stop();
+    pod.start();
+    assert.equal(bound(pod), String(mib), "ALTER SYSTEM keeps it across a restart");
+  });
+
+  it("follows a claim that grows, without a restart, and never goes below wal_keep_size", async () => {
+    // df as the sidecar runs it (`df -Pk <claim>`), for a claim of the size in a file.
+    const stub = join(lab.root, "df-stub");
+    mkdirSync(stub);
+    const kib = join(stub, "kib");
+    writeFileSync(
+      join(stub, "df"),
+      `#!/bin/sh\nk=$(cat ${kib})\nprintf 'Filesystem 1024-blocks Used Available Capacity Mounted on\\n/dev/claim %s 0 %s 0%% %s\\n' "$k" "$k" "$2"\n`,
+      { mode: 0o755 },
+    );
+    const claimGiB = (gib: number) => writeFileSync(kib, String(gib * 1024 * 1024));
+    claimGiB(10);
+    const pod = await lab.pod("grow-0");
+    pod.writeSecret(newPasswords());
+    containers.init(pod, pod);
+    pod.initdb();
+    pod.start();
+    const sidecar = containers.sidecar(pod, pod, { PATH: `${stub}:${lab.baseEnv().PATH}` });
+    await untilBound(pod, 2560);
+    const started = pod.sql("SELECT pg_postmaster_start_time()");
+    claimGiB(20);
+    await untilBound(pod, 5120);
+    assert.equal(pod.sql("SELECT pg_postmaster_start_time()"), started, "no restart");
+    claimGiB(1);
+    await untilBound(pod, 512);
+    assert.deepEqual(
+      sidecar
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("max_slot_wal_keep_size")),
+      [
+        "max_slot_wal_keep_size: 2560MB, a quarter of the claim (it was no bound)",
+        "max_slot_wal_keep_size: 5120MB, a quarter of the claim (it was 2560MB)",
+        "max_slot_wal_keep_size: 512MB, a quarter of the claim (it was 5120MB)",
+      ],
+    );
   });
 });

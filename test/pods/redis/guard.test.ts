@@ -1,7 +1,7 @@
 // Pod 0 of the Redis component losing its claim, against real servers: it must not start as an
 // empty primary while pod 1 holds data, and the README's recovery brings the data back.
 import { strict as assert } from "assert";
-import { mkdirSync, readFileSync, rmSync } from "fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "fs";
 import { join } from "path";
 import { REDIS_RESTORE_SCRIPT } from "../../../components/redis";
 import { RedisSet, skipWithoutRedis, sleep, waitFor } from "./pods";
@@ -106,9 +106,16 @@ describe("Redis pods: pod 0 with an empty claim (real redis-server)", function (
       FIRST_REPLICA_HOST: "cache-1.cache.nowhere.invalid",
       REDIS_ABSENT_GRACE: "2",
     });
+    const started = Date.now();
     lone.start();
+    await sleep(1000);
+    assert.match(lone.cli(PW, "PING"), /Could not connect/, "still waiting for pod 1's name");
+    // A wait of 120 s in the pod outlasts the liveness probe's patience (6 x 10 s after 15 s).
+    assert.equal(lone.alive(), true, "liveness does not restart a pod that waits out the grace");
     await waitFor("pod 0 to answer", () => lone.cli(PW, "PING") === "PONG", 10000);
-    assert.match(lone.server!.log, /does not exist/);
+    assert.ok(Date.now() - started >= 2000, "waited the grace period");
+    assert.equal(existsSync(join(pod0.env.REDIS_STATE_DIR, "waiting")), false);
+    assert.match(lone.server!.log, /does not exist after 2s: starting as a new primary/);
     assert.doesNotMatch(lone.server!.log, /NOT STARTING/);
     await lone.stop();
     pod0.start(); // back to the pair's own env for the next test

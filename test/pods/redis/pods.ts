@@ -94,7 +94,7 @@ export class Pod {
   /** What the pod's containers last wrote to the agent's role file, if anything. */
   role(): string | undefined {
     try {
-      return readFileSync(join(this.env.REDIS_AGENT_DIR, "role"), "utf8").trim();
+      return readFileSync(this.env.ROLE_FILE, "utf8").trim();
     } catch {
       return undefined;
     }
@@ -249,10 +249,12 @@ export class RedisSet {
           REDIS_STATE_DIR: join(dir, "state"),
           REDIS_AUTH_INTERVAL: "1",
           REDIS_HOLD_INTERVAL: "1",
+          // Pod 1's name whatever the replica count, as the component gives it: a single pod's
+          // names one that does not resolve, which an empty pod 0 waits out (for a second here).
           ...(replicas > 1
             ? { FIRST_REPLICA_HOST: hosts[1], FIRST_REPLICA_PORT: String(ports[1]) }
-            : {}),
-          REDIS_AGENT_DIR: join(dir, "agent"),
+            : { FIRST_REPLICA_HOST: "cache-1.cache.nowhere.invalid", REDIS_ABSENT_GRACE: "1" }),
+          ROLE_FILE: join(dir, "agent", "role"),
           ...(options.sentinel
             ? {
                 // What the component's env gives (sentinelEnv), with addresses for names.
