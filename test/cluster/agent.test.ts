@@ -10,27 +10,24 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "fs"
 import { tmpdir } from "os";
 import { join } from "path";
 import { AGENT_SCRIPT, ROLE_LABEL } from "../../components/agent";
-import { kubernetesObjects, runProgram } from "../../harness/program";
 import { configOfStackFile, stackFile } from "../../harness/stacks";
 import {
+  applyAll,
   clearNamespaces,
-  connect,
+  connectOrSkip,
   deleteVolumes,
   isReady,
   markNamespace,
   Pod,
+  podEndpoints,
   provideVolumes,
 } from "./cluster";
 import { Kube, KubeObject, waitFor } from "./kube";
-import { apiVersionKind, StatefulSetManifest } from "./render";
+import { renderConfig, StatefulSetManifest } from "./render";
 
 const STACK = "agent-suite";
 const NS = `agent-${process.pid}`;
 const NAME = "db";
-
-interface EndpointSlice extends KubeObject {
-  endpoints?: { targetRef?: { name?: string }; conditions?: { ready?: boolean } }[];
-}
 
 describe("pod agent on a real API server: role labels steer the write and read Services", function () {
   this.timeout(300_000);
@@ -100,16 +97,7 @@ describe("pod agent on a real API server: role labels steer the write and read S
   const pod = (name: string) => kube.get<Pod>("v1", "Pod", NS, name);
   const ident = (p: Pod) => ({ name: p.metadata.name, uid: p.metadata.uid! });
 
-  async function endpoints(service: string): Promise<string[]> {
-    const slices = await kube.list<EndpointSlice>("discovery.k8s.io/v1", "EndpointSlice", NS, {
-      labelSelector: `kubernetes.io/service-name=${service}`,
-    });
-    return slices
-      .flatMap((s) => s.endpoints ?? [])
-      .filter((e) => e.conditions?.ready !== false)
-      .map((e) => e.targetRef!.name!)
-      .sort();
-  }
+  const endpoints = async (service: string) => (await podEndpoints(kube, NS, service)).ready;
 
   async function expectEndpoints(service: string, want: string[]): Promise<void> {
     let last: string[] = [];
@@ -130,13 +118,7 @@ describe("pod agent on a real API server: role labels steer the write and read S
   }
 
   before(async function () {
-    const reached = await connect();
-    if ("missing" in reached) {
-      if (process.env.CLUSTER_TEST_REQUIRED === "1") throw new Error(reached.missing);
-      console.log(`    skipped: ${reached.missing}`);
-      this.skip();
-    }
-    kube = reached.kube;
+    kube = await connectOrSkip(this, "agent suite");
     work = mkdtempSync(join(tmpdir(), "agent-suite-"));
     await clearNamespaces(kube, [NS], 120_000);
     const config = configOfStackFile(stackFile("prod"));
@@ -147,11 +129,8 @@ describe("pod agent on a real API server: role labels steer the write and read S
         workloads: [{ kind: "postgres", name: NAME, replicas: 3, storage: { size: "1Gi" } }],
       },
     ]);
-    const objects = kubernetesObjects(await runProgram(config, { stack: STACK, preview: false }))
-      .filter((r) => !r.type.endsWith("PersistentVolumeClaimPatch"))
-      .map((r) => ({ ...(structuredClone(r.inputs) as KubeObject), ...kindOf(r.type) }))
-      .map(withoutAgent);
-    for (const o of objects) {
+    const { objects, afterRollout } = await renderConfig(config, STACK);
+    for (const o of objects.map(withoutAgent)) {
       await kube.apply(o);
       if (o.kind === "Namespace") await markNamespace(kube, NS, STACK);
       if (o.kind === "StatefulSet") {
@@ -166,6 +145,8 @@ describe("pod agent on a real API server: role labels steer the write and read S
       },
       180_000,
     );
+    // What waits for the rollout, as under `pulumi up`: the read Service, the claim patches.
+    assert.deepEqual(await applyAll(kube, afterRollout, false), [], "applied after the rollout");
   });
 
   after(async function () {
@@ -262,9 +243,4 @@ function withoutAgent(o: KubeObject): KubeObject {
   const pod = (o as StatefulSetManifest).spec.template.spec as { containers: { name: string }[] };
   pod.containers = pod.containers.filter((c) => c.name !== "agent");
   return o;
-}
-
-function kindOf(type: string): { apiVersion: string; kind: string } {
-  const { apiVersion, kind } = apiVersionKind(type);
-  return { apiVersion, kind };
 }

@@ -1,6 +1,7 @@
 // The cluster suite's view of a cluster: how to reach it (or why not), the pods it watches, the
 // volumes it provides where a StorageClass provisions none, and the waits it shares.
 import * as k8s from "@kubernetes/client-node";
+import { parseBytes } from "../../components/quantity";
 import { ApiError, Kube, KubeObject, ObjectMeta, StopWaiting, sleep, waitFor } from "./kube";
 import { StatefulSetManifest, claimNames } from "./render";
 
@@ -39,6 +40,85 @@ export async function connect(): Promise<{ kube: Kube } | { missing: string }> {
     };
   }
   return { kube };
+}
+
+/**
+ * For a suite's `before`: the cluster of KUBECONFIG, or, without one, a line saying what is missing
+ * and the suite skipped (an error under CLUSTER_TEST_REQUIRED=1).
+ */
+export async function connectOrSkip(ctx: Mocha.Context, suite: string): Promise<Kube> {
+  const reached = await connect();
+  if ("kube" in reached) return reached.kube;
+  if (process.env.CLUSTER_TEST_REQUIRED === "1") throw new Error(reached.missing);
+  console.log(`    ${suite} skipped: ${reached.missing}`);
+  ctx.skip();
+}
+
+/** `Kind namespace/name`, or `Kind name` for a cluster-scoped object. */
+export const describeObject = (o: KubeObject) =>
+  `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
+
+/**
+ * Object kinds in apply order: namespaces first, then what constrains what goes into them (quotas,
+ * limit ranges), workloads last.
+ */
+export function applyOrder(o: KubeObject): number {
+  if (o.kind === "Namespace") return 0;
+  if (o.kind === "ResourceQuota" || o.kind === "LimitRange") return 1;
+  if (o.kind === "StatefulSet") return 3;
+  return 2;
+}
+
+/** Applies every object (dry run or not) and returns one line per refusal or warning. */
+export async function applyAll(
+  kube: Kube,
+  objects: KubeObject[],
+  dryRun: boolean,
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const o of objects) {
+    try {
+      const { warnings } = await kube.apply(o, dryRun);
+      for (const w of warnings) problems.push(`${describeObject(o)}: warning: ${w}`);
+    } catch (err) {
+      problems.push(`${describeObject(o)}: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+export interface EndpointSlice extends KubeObject {
+  ports?: { name?: string; port?: number; protocol?: string }[];
+  endpoints?: { targetRef?: { kind?: string; name?: string }; conditions?: { ready?: boolean } }[];
+}
+
+/** The EndpointSlices of a Service. */
+export async function endpointSlices(
+  kube: Kube,
+  namespace: string,
+  service: string,
+): Promise<EndpointSlice[]> {
+  return kube.list<EndpointSlice>("discovery.k8s.io/v1", "EndpointSlice", namespace, {
+    labelSelector: `kubernetes.io/service-name=${service}`,
+  });
+}
+
+/** The pods among a Service's endpoints, by name (sorted): all of them, and the ready ones. */
+export async function podEndpoints(
+  kube: Kube,
+  namespace: string,
+  service: string,
+): Promise<{ all: string[]; ready: string[] }> {
+  const eps = (await endpointSlices(kube, namespace, service))
+    .flatMap((s) => s.endpoints ?? [])
+    .filter((e) => e.targetRef?.kind === "Pod");
+  return {
+    all: eps.map((e) => e.targetRef!.name!).sort(),
+    ready: eps
+      .filter((e) => e.conditions?.ready !== false)
+      .map((e) => e.targetRef!.name!)
+      .sort(),
+  };
 }
 
 export interface PodStatus {
@@ -119,7 +199,12 @@ interface Event extends KubeObject {
   involvedObject?: { kind?: string; name?: string };
 }
 
-async function warningEvents(kube: Kube, namespace: string, names: string[]): Promise<string[]> {
+/** The Warning events of the named objects in a namespace, one line each: `Kind name: reason: message`. */
+export async function warningEvents(
+  kube: Kube,
+  namespace: string,
+  names: string[],
+): Promise<string[]> {
   const events = await kube.list<Event>("v1", "Event", namespace);
   return events
     .filter((e) => e.type === "Warning" && names.includes(e.involvedObject?.name ?? ""))
@@ -312,22 +397,9 @@ export function isApiError(err: unknown, ...codes: number[]): err is ApiError {
   return err instanceof ApiError && (codes.length === 0 || codes.includes(err.code));
 }
 
-/** `256Mi` -> bytes; the binary and decimal suffixes Kubernetes quantities use for sizes. */
+/** `256Mi` -> bytes (components/quantity.ts); throws, naming it, when it is not a size. */
 export function bytesOf(quantity: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(quantity);
-  if (!m) throw new Error(`not a size quantity: ${quantity}`);
-  const unit: Record<string, number> = {
-    "": 1,
-    Ki: 2 ** 10,
-    Mi: 2 ** 20,
-    Gi: 2 ** 30,
-    Ti: 2 ** 40,
-    Pi: 2 ** 50,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-  };
-  return Number(m[1]) * unit[m[2] ?? ""];
+  const bytes = parseBytes(quantity);
+  if (bytes === undefined) throw new Error(`not a size quantity: ${quantity}`);
+  return bytes;
 }

@@ -4,37 +4,36 @@
 // validation accepts every object (StatefulSets with their exporters, Services with the metrics
 // port, NetworkPolicies, ServiceMonitors); the pods, exporters included, are admitted under the
 // restricted Pod Security Standard; the headless Services' EndpointSlices carry the metrics port
-// for every pod, and the write and read Services' do not. What it cannot show: the exporters
+// for every pod, and the write and read Services have none. What it cannot show: the exporters
 // reading their servers and Prometheus scraping them (the rig's nodes run no containers).
 import { strict as assert } from "assert";
 import { EXPORTER_PORTS, METRICS_SERVICE_LABEL } from "../../components/metrics";
 import { RESTRICTED_NAMESPACE_LABELS } from "../../components/stack";
-import { kubernetesObjects, runProgram } from "../../harness/program";
 import { configOfStackFile, stackFile } from "../../harness/stacks";
 import {
+  applyAll,
   clearNamespaces,
-  connect,
+  connectOrSkip,
   deleteVolumes,
+  describeObject,
+  EndpointSlice,
+  endpointSlices,
   isApiError,
   markNamespace,
   Pod,
   provideVolumes,
   waitForRollout,
 } from "./cluster";
+import { crdProblems } from "./crds";
 import { Kube, KubeObject, waitFor } from "./kube";
 import { ensureServiceMonitorCrd } from "./prometheusOperatorApi";
-import { apiVersionKind, StatefulSetManifest } from "./render";
+import { renderConfig, StatefulSetManifest } from "./render";
 
 const STACK = "metrics-suite";
 const NS = `metrics-${process.pid}`;
 const ROLLOUT_MS = Number(process.env.CLUSTER_ROLLOUT_SECONDS ?? 300) * 1000;
 /** The metrics stack's workloads, by name, and their kinds. */
 const KINDS = { db: "postgres", cache: "redis", web: "nginx", ring: "cassandra" } as const;
-
-interface EndpointSlice extends KubeObject {
-  ports?: { name?: string; port?: number; protocol?: string }[];
-  endpoints?: { targetRef?: { name?: string } }[];
-}
 
 interface Container {
   name: string;
@@ -45,38 +44,21 @@ describe("metrics on a real API server: exporters, metrics ports, NetworkPolicie
   this.timeout(ROLLOUT_MS + 300_000);
   let kube: Kube;
   let objects: KubeObject[];
-  let installed: string;
+  /** What `pulumi up` applies once the StatefulSets are ready (the read Services). */
+  let afterRollout: KubeObject[];
 
-  const describeObject = (o: KubeObject) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
   const statefulSets = () =>
     objects.filter((o): o is StatefulSetManifest => o.kind === "StatefulSet");
 
-  async function slicesOf(service: string): Promise<EndpointSlice[]> {
-    return kube.list<EndpointSlice>("discovery.k8s.io/v1", "EndpointSlice", NS, {
-      labelSelector: `kubernetes.io/service-name=${service}`,
-    });
-  }
-
   before(async function () {
     this.timeout(300_000);
-    const reached = await connect();
-    if ("missing" in reached) {
-      if (process.env.CLUSTER_TEST_REQUIRED === "1") throw new Error(reached.missing);
-      console.log(`    skipped: ${reached.missing}`);
-      this.skip();
-    }
-    kube = reached.kube;
-    installed = await ensureServiceMonitorCrd(kube);
+    kube = await connectOrSkip(this, "metrics suite");
+    console.log(`      ServiceMonitor CRD: ${await ensureServiceMonitorCrd(kube)}`);
     await clearNamespaces(kube, [NS], 120_000);
     const config = configOfStackFile(stackFile("metrics"));
     const namespaces = JSON.parse(config["stateful:namespaces"]) as { name: string }[];
     config["stateful:namespaces"] = JSON.stringify(namespaces.map((ns) => ({ ...ns, name: NS })));
-    objects = kubernetesObjects(await runProgram(config, { stack: STACK, preview: false })).map(
-      (r) => {
-        const { apiVersion, kind } = apiVersionKind(r.type);
-        return { ...(structuredClone(r.inputs) as KubeObject), apiVersion, kind };
-      },
-    );
+    ({ objects, afterRollout } = await renderConfig(config, STACK));
   });
 
   after(async function () {
@@ -86,8 +68,10 @@ describe("metrics on a real API server: exporters, metrics ports, NetworkPolicie
     await deleteVolumes(kube, STACK);
   });
 
-  it("has the Prometheus Operator's ServiceMonitor CRD", () => {
-    assert.match(installed, /already serves it|installed from github.com\/prometheus-operator/);
+  it("has a ServiceMonitor CRD, established, serving the version the stack renders", async () => {
+    const monitors = objects.filter((o) => o.kind === "ServiceMonitor");
+    assert.ok(monitors.length > 0, "the stack renders a ServiceMonitor");
+    assert.deepEqual(await crdProblems(kube, monitors), []);
   });
 
   it("accepts every object with server-side apply and strict field validation, without a warning", async () => {
@@ -95,32 +79,19 @@ describe("metrics on a real API server: exporters, metrics ports, NetworkPolicie
     for (const k of ["StatefulSet", "Service", "NetworkPolicy", "ServiceMonitor"]) {
       assert.ok(kinds.has(k), `the stack renders a ${k}`);
     }
-    const problems: string[] = [];
-    const apply = async (o: KubeObject, dryRun: boolean) => {
-      try {
-        const { warnings } = await kube.apply(o, dryRun);
-        for (const w of warnings) problems.push(`${describeObject(o)}: warning: ${w}`);
-      } catch (err) {
-        problems.push(`${describeObject(o)}: ${(err as Error).message}`);
-      }
-    };
     // The namespace first (a dry run of what goes into it needs it), then a server dry run of
     // everything, then everything, StatefulSets last.
     for (const o of objects.filter((o) => o.kind === "Namespace")) {
-      await apply(o, false);
+      assert.deepEqual(await applyAll(kube, [o], false), [], "namespace");
       await markNamespace(kube, o.metadata.name, STACK);
     }
     const rest = [
       ...objects.filter((o) => o.kind !== "Namespace" && o.kind !== "StatefulSet"),
       ...statefulSets(),
     ];
-    for (const o of rest) await apply(o, true);
-    assert.deepEqual(problems, [], "server dry run");
-    for (const o of rest) {
-      if (o.kind === "StatefulSet") await provideVolumes(kube, STACK, o as StatefulSetManifest);
-      await apply(o, false);
-    }
-    assert.deepEqual(problems, []);
+    assert.deepEqual(await applyAll(kube, rest, true), [], "server dry run");
+    for (const s of statefulSets()) await provideVolumes(kube, STACK, s);
+    assert.deepEqual(await applyAll(kube, rest, false), []);
     for (const o of objects.filter((o) => o.kind === "ServiceMonitor")) {
       const live = await kube.get<KubeObject>(o.apiVersion, o.kind, NS, o.metadata.name);
       assert.deepEqual(live.spec, o.spec, `${describeObject(o)} is stored as applied`);
@@ -166,7 +137,12 @@ describe("metrics on a real API server: exporters, metrics ports, NetworkPolicie
     assert.match((refusal as Error).message, /container "metrics"/);
   });
 
-  it("the headless Services' EndpointSlices carry the metrics port for every pod; the write and read Services' do not", async () => {
+  it("applies what waits for the StatefulSets once they are ready, without a warning", async () => {
+    assert.deepEqual(await applyAll(kube, afterRollout, true), [], "server dry run");
+    assert.deepEqual(await applyAll(kube, afterRollout, false), []);
+  });
+
+  it("the headless Services' EndpointSlices carry the metrics port for every pod", async () => {
     for (const [name, kind] of Object.entries(KINDS)) {
       const sts = statefulSets().find((s) => s.metadata.name === name)!;
       const replicas = sts.spec.replicas ?? 1;
@@ -174,7 +150,7 @@ describe("metrics on a real API server: exporters, metrics ports, NetworkPolicie
       await waitFor(
         `EndpointSlices of ${name} with ${replicas} endpoints`,
         async () => {
-          slices = await slicesOf(name);
+          slices = await endpointSlices(kube, NS, name);
           const count = slices.flatMap((s) => s.endpoints ?? []).length;
           return count === replicas ? true : undefined;
         },
@@ -187,14 +163,28 @@ describe("metrics on a real API server: exporters, metrics ports, NetworkPolicie
           `${s.metadata.name}: the metrics port`,
         );
       }
-      for (const other of [`${name}-rw`, `${name}-ro`]) {
-        for (const s of await slicesOf(other)) {
-          assert.ok(
-            (s.ports ?? []).every((p) => p.name !== "metrics"),
-            `${s.metadata.name} has no metrics port`,
-          );
-        }
-      }
+    }
+  });
+
+  it("the write and read Services have no metrics port", async () => {
+    const roleServices = [...objects, ...afterRollout].filter(
+      (o) => o.kind === "Service" && /-(rw|ro)$/.test(o.metadata.name),
+    );
+    assert.deepEqual(
+      roleServices.map((s) => s.metadata.name).sort(),
+      ["cache-ro", "cache-rw", "db-ro", "db-rw"],
+      "the stack's write and read Services",
+    );
+    for (const svc of roleServices) {
+      const kind = KINDS[svc.metadata.name.replace(/-(rw|ro)$/, "") as keyof typeof KINDS];
+      const live = await kube.get<KubeObject>("v1", "Service", NS, svc.metadata.name);
+      const ports = (live.spec as { ports?: { name?: string; port: number }[] }).ports ?? [];
+      assert.ok(ports.length > 0, `${describeObject(live)} has ports`);
+      assert.deepEqual(
+        ports.filter((p) => p.name === "metrics" || p.port === EXPORTER_PORTS[kind]),
+        [],
+        `${describeObject(live)}: ports ${JSON.stringify(ports)}`,
+      );
     }
   });
 

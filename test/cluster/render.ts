@@ -81,10 +81,18 @@ function findUnknown(value: unknown, at: string): string | undefined {
 
 /** Runs the program with the stack's file and returns its Kubernetes objects as manifests. */
 export async function renderStack(stack: string): Promise<RenderedStack> {
-  const resources = await runProgram(configOfStackFile(stackFile(stack)), {
-    stack,
-    preview: false,
-  });
+  return renderConfig(configOfStackFile(stackFile(stack)), stack);
+}
+
+/**
+ * Runs the program with `config` (keys like `stateful:namespaces`, as configOfStackFile or
+ * flattenConfig give them) as stack `stack`, and returns its Kubernetes objects as manifests.
+ */
+export async function renderConfig(
+  config: Record<string, string>,
+  stack: string,
+): Promise<RenderedStack> {
+  const resources = await runProgram(config, { stack, preview: false });
   const workloads = new Set(
     resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet").map((r) => r.urn),
   );

@@ -11,14 +11,18 @@ import {
   Pod,
   PodLog,
   StatefulSetLive,
+  applyAll,
+  applyOrder,
   bytesOf,
   clearNamespaces,
   connect,
   controllerOf,
   deleteVolumes,
+  describeObject,
   isApiError,
   isReady,
   markNamespace,
+  podEndpoints,
   provideVolumes,
   storageClass,
   waitForRollout,
@@ -73,34 +77,6 @@ interface Pdb extends KubeObject {
 
 interface Service extends KubeObject {
   spec: { selector?: Record<string, string>; publishNotReadyAddresses?: boolean };
-}
-
-interface EndpointSlice extends KubeObject {
-  endpoints?: { targetRef?: { kind?: string; name?: string }; conditions?: { ready?: boolean } }[];
-}
-
-const describeObject = (o: KubeObject) =>
-  `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
-
-/** Object kinds in apply order: namespaces first, workloads last. */
-function applyOrder(o: KubeObject): number {
-  if (o.kind === "Namespace") return 0;
-  if (o.kind === "StatefulSet") return 2;
-  return 1;
-}
-
-/** Applies every object (dry run or not) and returns one line per refusal or warning. */
-async function applyAll(kube: Kube, objects: KubeObject[], dryRun: boolean): Promise<string[]> {
-  const problems: string[] = [];
-  for (const o of objects) {
-    try {
-      const { warnings } = await kube.apply(o, dryRun);
-      for (const w of warnings) problems.push(`${describeObject(o)}: warning: ${w}`);
-    } catch (err) {
-      problems.push(`${describeObject(o)}: ${(err as Error).message}`);
-    }
-  }
-  return problems;
 }
 
 /** The PDB's promise when every pod is healthy: how many pods may be disrupted at once. */
@@ -560,26 +536,7 @@ function defineStack(kube: Kube, stack: string): void {
               .sort(),
           };
         };
-        const have = async () => {
-          const slices = await kube.list<EndpointSlice>(
-            "discovery.k8s.io/v1",
-            "EndpointSlice",
-            ns,
-            {
-              labelSelector: `kubernetes.io/service-name=${svc.metadata.name}`,
-            },
-          );
-          const eps = slices
-            .flatMap((s) => s.endpoints ?? [])
-            .filter((e) => e.targetRef?.kind === "Pod");
-          return {
-            all: eps.map((e) => e.targetRef!.name!).sort(),
-            ready: eps
-              .filter((e) => e.conditions?.ready !== false)
-              .map((e) => e.targetRef!.name!)
-              .sort(),
-          };
-        };
+        const have = () => podEndpoints(kube, ns, svc.metadata.name);
         let last: unknown;
         try {
           await waitFor(

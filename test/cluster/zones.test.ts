@@ -6,18 +6,18 @@
 // and without a zone label, and deletes it afterwards; it touches no other node.
 import { strict as assert } from "assert";
 import { ZONE_KEY } from "../../components/placement";
-import { kubernetesObjects, runProgram } from "../../harness/program";
 import { flattenConfig } from "../../harness/stacks";
 import {
+  applyOrder,
   clearNamespaces,
-  connect,
+  connectOrSkip,
   deleteVolumes,
   markNamespace,
   provideVolumes,
   waitForRollout,
 } from "./cluster";
 import { Kube, KubeObject, waitFor } from "./kube";
-import { apiVersionKind, selectorOf, StatefulSetManifest } from "./render";
+import { renderConfig, selectorOf, StatefulSetManifest } from "./render";
 
 const STACK = "zones-suite";
 const NS = `zones-${process.pid}`;
@@ -105,13 +105,7 @@ describe("zones and node placement on a real scheduler", function () {
   }
 
   before(async function () {
-    const reached = await connect();
-    if ("missing" in reached) {
-      if (process.env.CLUSTER_TEST_REQUIRED === "1") throw new Error(reached.missing);
-      console.log(`    skipped: ${reached.missing}`);
-      this.skip();
-    }
-    kube = reached.kube;
+    kube = await connectOrSkip(this, "zones suite");
     const nodes = await kube.list<Node>("v1", "Node");
     for (const n of nodes) zoneOf.set(n.metadata.name, n.metadata.labels?.[ZONE_KEY]);
     const present = new Set(zoneOf.values());
@@ -159,12 +153,8 @@ describe("zones and node placement on a real scheduler", function () {
         },
       ],
     });
-    const objects = kubernetesObjects(await runProgram(config, { stack: STACK, preview: false }))
-      .map((r) => ({ ...(structuredClone(r.inputs) as KubeObject), ...apiVersionKind(r.type) }))
-      .map(({ patch: _, ...o }) => o as KubeObject);
-    const order = (o: KubeObject) =>
-      o.kind === "Namespace" ? 0 : o.kind === "StatefulSet" ? 2 : 1;
-    for (const o of objects.sort((a, b) => order(a) - order(b))) {
+    const { objects } = await renderConfig(config, STACK);
+    for (const o of objects.sort((a, b) => applyOrder(a) - applyOrder(b))) {
       if (o.kind === "StatefulSet") {
         const s = o as StatefulSetManifest;
         sts.set(s.metadata.name, s);
@@ -181,19 +171,6 @@ describe("zones and node placement on a real scheduler", function () {
     await clearNamespaces(kube, [NS], 120_000);
     await deleteVolumes(kube, STACK);
     await kube.delete({ apiVersion: "v1", kind: "Node", metadata: { name: NODE } });
-  });
-
-  it("renders both spreads, over nodes and zones, into every pod template", () => {
-    for (const [name, s] of sts) {
-      const constraints = (s.spec.template.spec.topologySpreadConstraints ?? []) as {
-        topologyKey: string;
-      }[];
-      assert.deepEqual(
-        constraints.map((c) => c.topologyKey),
-        ["kubernetes.io/hostname", ZONE_KEY],
-        name,
-      );
-    }
   });
 
   it("DoNotSchedule over the named zones: 6 pods, 2 in each zone", async () => {
