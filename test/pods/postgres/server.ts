@@ -538,19 +538,20 @@ export async function untilAnswers(
 
 /**
  * Pod 0 from scratch, as on a first start: the init container, initdb, the server (with `settings`),
- * and the sidecar, once it has created the roles from the Secret.
+ * and the sidecar (with `sidecarEnv`), once it has created the roles from the Secret.
  */
 export async function firstPrimary(
   pod: Pod,
   passwords: Passwords,
   settings: Record<string, string> = {},
+  sidecarEnv: Record<string, string> = {},
 ): Promise<Background> {
   pod.writeSecret(passwords);
   containers.init(pod, pod);
   pod.initdb();
   pod.start(settings);
   rmSync(pod.marker, { force: true }); // a new pod's run directory is empty
-  const sidecar = containers.sidecar(pod, pod);
+  const sidecar = containers.sidecar(pod, pod, sidecarEnv);
   await waitFor(`${pod.name}'s sidecar to reconcile`, 20, () =>
     existsSync(pod.marker) ? true : undefined,
   );

@@ -13,7 +13,6 @@ import {
   newPasswords,
   Passwords,
   Pod,
-  sleep,
   toolboxOrSkip,
   waitFor,
 } from "./server";
@@ -24,15 +23,30 @@ describe("PostgreSQL pod scripts: replication slots (real server)", function () 
   let passwords: Passwords;
   let primary: Pod;
   let sidecar: Background;
+  let passes: string;
 
   before(async function () {
     lab = new Lab(toolboxOrSkip(this));
     passwords = newPasswords();
     primary = await lab.pod("db-0");
-    sidecar = await firstPrimary(primary, passwords, {
-      max_slot_wal_keep_size: "32MB",
-      wal_keep_size: "0",
-    });
+    // drop_slots reads REPLICAS_FILE's time with `date -r` once a pass: a `date` first on PATH
+    // counts the passes, so the test waits for the sidecar rather than for a guess of its speed.
+    const stub = join(lab.root, "date-stub");
+    mkdirSync(stub);
+    passes = join(stub, "passes");
+    writeFileSync(passes, "");
+    lab.own(passes); // the scripts run as the server's user
+    writeFileSync(
+      join(stub, "date"),
+      `#!/bin/sh\ncase "$1" in -r) echo >>${passes} ;; esac\nexec /bin/date "$@"\n`,
+      { mode: 0o755 },
+    );
+    sidecar = await firstPrimary(
+      primary,
+      passwords,
+      { max_slot_wal_keep_size: "32MB", wal_keep_size: "0" },
+      { PATH: `${stub}:${lab.baseEnv().PATH}` },
+    );
   });
 
   after(async () => {
@@ -95,22 +109,30 @@ describe("PostgreSQL pod scripts: replication slots (real server)", function () 
     primary.sql("SELECT pg_drop_replication_slot('orders_db_2')");
   });
 
-  /** Plays the agent's passes: writes the count, then gives the sidecar a few passes to see it. */
+  const passCount = () => readFileSync(passes, "utf8").length;
+  /** Plays the agent's passes: writes the count, then waits for two passes of the sidecar (the
+   * first may have read the file before it was written). */
+  const twoPasses = async () => {
+    const seen = passCount();
+    await waitFor("two passes of the sidecar", 20, () =>
+      passCount() >= seen + 2 ? true : undefined,
+    );
+  };
   const agentWrites = async (n: number) => {
     primary.writeReplicas(n);
-    await sleep(1000);
+    await twoPasses();
   };
 
   it("the primary's sidecar drops the inactive slots of ordinals at or above REPLICAS_FILE, and only its own", async () => {
     for (const s of ["db_2", "db_5", "db_12", "other_7", "dbx_9", "db_x"]) createSlot(s, false);
-    await sleep(1000);
+    await twoPasses();
     assert.deepEqual(dropLines(), [], "without REPLICAS_FILE, nothing is dropped for departure");
     await agentWrites(1); // db_1's pod is still there and streams: its slot is active
     await agentWrites(1);
     assert.deepEqual(dropLines(), [], "not before the agent read the count twice since");
     primary.writeReplicas(1);
     await waitFor("the drops", 10, () => (dropLines().length >= 3 ? true : undefined));
-    await sleep(500);
+    await twoPasses();
     assert.deepEqual(dropLines().sort(), [
       "dropped the replication slot db_12: pod 12 is gone: the StatefulSet has 1 replicas",
       "dropped the replication slot db_2: pod 2 is gone: the StatefulSet has 1 replicas",
@@ -148,7 +170,7 @@ describe("PostgreSQL pod scripts: replication slots (real server)", function () 
     // Scaled up to 9: pod 8 makes its slot and clones (an inactive slot until it streams), while
     // the agent has not read the new count yet, or read it just before the scale-up.
     createSlot("db_8", true);
-    await sleep(1000);
+    await twoPasses();
     await agentWrites(7);
     assert.ok(has("db_8"), `kept: ${slots()}`);
     await agentWrites(9);
@@ -188,6 +210,16 @@ describe("PostgreSQL pod scripts: the WAL that replication slots keep (real serv
     waitFor(`max_slot_wal_keep_size ${mib}MB`, 15, () =>
       bound(pod) === String(mib) ? true : undefined,
     );
+  const boundLines = (sidecar: Background) =>
+    sidecar
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("max_slot_wal_keep_size"));
+  /** The sidecar logs after the reload: the setting can be seen before its line is written. */
+  const untilLogged = (sidecar: Background, lines: number) =>
+    waitFor(`${lines} max_slot_wal_keep_size lines`, 10, () =>
+      boundLines(sidecar).length >= lines ? true : undefined,
+    );
 
   it("the primary's sidecar sets it to a quarter of the claim's filesystem, and it survives a restart", async () => {
     const pod = await lab.pod("keep-0");
@@ -195,6 +227,7 @@ describe("PostgreSQL pod scripts: the WAL that replication slots keep (real serv
     const fs = statfsSync(pod.claim);
     const mib = Math.max(512, Math.floor((fs.blocks * fs.bsize) / 1024 / 1024 / 4));
     await untilBound(pod, mib);
+    await untilLogged(sidecar, 1);
     assert.match(
       sidecar.output(),
       new RegExp(
@@ -237,11 +270,9 @@ describe("PostgreSQL pod scripts: the WAL that replication slots keep (real serv
     assert.equal(pod.sql("SELECT pg_postmaster_start_time()"), started, "no restart");
     claimGiB(1);
     await untilBound(pod, 512);
+    await untilLogged(sidecar, 3);
     assert.deepEqual(
-      sidecar
-        .output()
-        .split("\n")
-        .filter((l) => l.startsWith("max_slot_wal_keep_size")),
+      boundLines(sidecar),
       [
         "max_slot_wal_keep_size: 2560MB, a quarter of the claim (it was no bound)",
         "max_slot_wal_keep_size: 5120MB, a quarter of the claim (it was 2560MB)",
