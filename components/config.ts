@@ -16,6 +16,7 @@ import {
 } from "./quota";
 import { snapshotName } from "./snapshots";
 import { DURATION_HINT, durationMilliseconds } from "./metrics";
+import { CERT_DURATION, CERT_DURATION_HINT, ISSUER_KIND_HINT, ISSUER_KINDS } from "./tls";
 import { shown, workloadProblems } from "./workloadRules";
 import { resolveWorkloadArgs } from "./workloadArgs";
 
@@ -143,6 +144,43 @@ const metrics = z.strictObject(
       .optional(),
   },
   { error: "must be a map with scrapers and an optional serviceMonitor" },
+);
+
+/** A workload's TLS (components/tls.ts, TlsOptions); one of secretName and issuer (tlsProblems). */
+const tls = z.strictObject(
+  {
+    secretName: z
+      .string({ error: "must name a kubernetes.io/tls Secret in the workload's namespace" })
+      .regex(DNS_1123_SUBDOMAIN, {
+        error: "must be a Secret name: lower-case letters, digits, '-' and '.'",
+      })
+      .max(253, { error: "must be at most 253 characters" })
+      .optional(),
+    issuer: z
+      .strictObject(
+        {
+          name: z
+            .string({ error: "must name a cert-manager Issuer or ClusterIssuer" })
+            .min(1, { error: "must name a cert-manager Issuer or ClusterIssuer" }),
+          kind: z.enum(ISSUER_KINDS, { error: ISSUER_KIND_HINT }).optional(),
+          group: z
+            .string({ error: "must be an API group such as cert-manager.io" })
+            .regex(DNS_1123_SUBDOMAIN, { error: "must be an API group such as cert-manager.io" })
+            .optional(),
+        },
+        { error: "must be a map with name and optional kind (Issuer or ClusterIssuer) and group" },
+      )
+      .optional(),
+    duration: z
+      .string({ error: CERT_DURATION_HINT })
+      .regex(CERT_DURATION, { error: CERT_DURATION_HINT })
+      .optional(),
+    renewBefore: z
+      .string({ error: CERT_DURATION_HINT })
+      .regex(CERT_DURATION, { error: CERT_DURATION_HINT })
+      .optional(),
+  },
+  { error: "must be a map with secretName, or issuer and optional duration and renewBefore" },
 );
 
 /** A snapshot set's name: it ends VolumeSnapshot names and is a label value. */
@@ -456,11 +494,13 @@ const nginx = z.strictObject({ kind: z.literal("nginx"), ...common });
 const redis = z.strictObject({
   kind: z.literal("redis"),
   ...common,
+  tls: tls.optional(),
   sentinel: z.boolean({ error: "must be true or false" }).optional(),
 });
 const postgres = z.strictObject({
   kind: z.literal("postgres"),
   ...common,
+  tls: tls.optional(),
   database: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
@@ -477,6 +517,8 @@ const postgres = z.strictObject({
 const cassandra = z.strictObject({
   kind: z.literal("cassandra"),
   ...common,
+  tls: tls.optional(),
+  auth: z.boolean({ error: "must be true or false" }).optional(),
   seeds: wholeNumber(1, LIMITS.replicas).optional(),
   clusterName: z
     .string()
@@ -563,10 +605,11 @@ export const stackConfigSchema = z
           volumeSnapshots: z.boolean({ error: "must be true or false" }).optional(),
           velero: z.boolean({ error: "must be true or false" }).optional(),
           prometheusOperator: z.boolean({ error: "must be true or false" }).optional(),
+          certManager: z.boolean({ error: "must be true or false" }).optional(),
         },
         {
           error:
-            "must be a map of features (volumeSnapshots, velero, prometheusOperator) to true or false",
+            "must be a map of features (volumeSnapshots, velero, prometheusOperator, certManager) to true or false",
         },
       )
       .optional(),
@@ -648,6 +691,16 @@ function crossFieldChecks(config: RawConfig, ctx: z.RefinementCtx): void {
     metricsChecks(ns, config.clusterFeatures ?? {}, (i, rel, message, input) =>
       issue(["namespaces", n, "workloads", i, ...rel], message, input),
     );
+    ns.workloads.forEach((w, i) => {
+      if (!("tls" in w) || w.tls?.issuer === undefined || config.clusterFeatures?.certManager) {
+        return;
+      }
+      issue(
+        ["namespaces", n, "workloads", i, "tls", "issuer"],
+        "needs cert-manager (its cert-manager.io/v1 Certificate CRD and controller), which stateful:clusterFeatures.certManager does not say the cluster has: install cert-manager and an Issuer or ClusterIssuer, then set stateful:clusterFeatures.certManager: true; or make a kubernetes.io/tls Secret yourself and name it in tls.secretName",
+        undefined,
+      );
+    });
   });
 }
 

@@ -23,6 +23,15 @@ import {
 import { minorityOf, PlacementArgs, podPlacement } from "./placement";
 import { agentContainer, agentRules, agentVolumes, ROLE_LABEL, ROLES } from "./agent";
 import {
+  CERT_MANAGER_API_VERSION,
+  certificateName,
+  certificateSpec,
+  TlsOptions,
+  tlsSecretName,
+  tlsVolume,
+  WAIT_FOR,
+} from "./tls";
+import {
   METRICS_PORT_NAME,
   METRICS_SERVICE_LABEL,
   SERVICE_MONITOR_API_VERSION,
@@ -261,6 +270,13 @@ export interface StatefulWorkloadArgs extends PlacementArgs {
    * @default false
    */
   primaryAndReplicas?: boolean;
+  /**
+   * TLS for clients (components/tls.ts): every pod gets the volume `tls`, the certificate's Secret,
+   * which the kind mounts (tlsMount) where its containers serve or speak TLS. With `issuer`, the
+   * workload makes the cert-manager Certificate `<name>-tls` that writes it, before the StatefulSet.
+   * @default no TLS
+   */
+  tls?: TlsOptions;
 }
 
 /** The Services of a workload with a primary, by the pods they select. */
@@ -513,6 +529,10 @@ export class StatefulWorkload extends pulumi.ComponentResource {
   public readonly podDnsNames: pulumi.Output<string[]>;
   /** With metrics.serviceMonitor: the Prometheus Operator's ServiceMonitor of the workload. */
   public readonly serviceMonitor?: k8s.apiextensions.CustomResource;
+  /** With tls.issuer: the cert-manager Certificate that writes the pods' TLS Secret. */
+  public readonly certificate?: k8s.apiextensions.CustomResource;
+  /** With tls: the Secret the pods mount at TLS_DIR. */
+  public readonly tlsSecretName?: string;
 
   constructor(name: string, args: StatefulWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     // Refuse bad args before anything is registered with the engine.
@@ -708,10 +728,40 @@ export class StatefulWorkload extends pulumi.ComponentResource {
         ]
       : [];
 
+    if (args.tls) {
+      this.tlsSecretName = tlsSecretName(k8sName, args.tls);
+      const issuer = args.tls.issuer;
+      if (issuer) {
+        this.certificate = new k8s.apiextensions.CustomResource(
+          `${name}-tls`,
+          {
+            apiVersion: CERT_MANAGER_API_VERSION,
+            kind: "Certificate",
+            metadata: {
+              ...metadata(certificateName(k8sName)),
+              // The pods need the Secret: `pulumi up` waits for cert-manager to have issued it.
+              annotations: { [WAIT_FOR]: "condition=Ready" },
+            },
+            spec: certificateSpec(
+              {
+                name: k8sName,
+                namespace: args.namespace,
+                clusterDomain,
+                primaryAndReplicas: args.primaryAndReplicas ?? false,
+              },
+              args.tls,
+              { ...labels },
+            ),
+          },
+          child,
+        );
+      }
+    }
     const volumes = [
       ...(args.volumes ?? []),
       ...(args.primaryAndReplicas ? agentVolumes() : []),
       ...(exporter?.volumes ?? []),
+      ...(this.tlsSecretName ? [tlsVolume(this.tlsSecretName)] : []),
     ].map((v) =>
       (v.configMap as { name?: unknown } | undefined)?.name === names.configMap
         ? { ...v, configMap: { ...(v.configMap as object), name: configMapName } }
@@ -743,6 +793,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
       this.serviceAccount,
       this.agentRoleBinding,
       this.agentRole,
+      this.certificate,
     ].filter((r) => r !== undefined);
 
     this.statefulSet = new k8s.apps.v1.StatefulSet(

@@ -5,6 +5,7 @@
 import { copySeconds, DEFAULTS, KindDefaults, Resources, WorkloadKind } from "./defaults";
 import { objectNames, podDnsNames } from "./names";
 import type { MetricsOptions } from "./metrics";
+import type { TlsOptions } from "./tls";
 import { mebibytes } from "./quantity";
 import { PlacementArgs, placementOf } from "./placement";
 import { majorityNeeded, WorkloadCheckInput } from "./workloadRules";
@@ -117,11 +118,17 @@ export interface BaseWorkloadArgs extends PlacementArgs {
    * @default none
    */
   metrics?: MetricsOptions;
+  /**
+   * TLS for client traffic (components/tls.ts): a kubernetes.io/tls Secret the user made, or a
+   * cert-manager Certificate the workload makes. PostgreSQL, Redis and Cassandra only.
+   * @default none: clients connect in plain text
+   */
+  tls?: TlsOptions;
 }
 
 /** The StatefulWorkload args that a kind passes on as resolved, untouched. */
 type PassedOn = PlacementArgs &
-  Pick<StatefulWorkloadArgs, "snapshots" | "restoreFrom" | "backup"> &
+  Pick<StatefulWorkloadArgs, "snapshots" | "restoreFrom" | "backup" | "tls"> &
   Pick<
     StatefulWorkloadArgs,
     | "retention"
@@ -201,6 +208,7 @@ export function resolveWorkloadArgs(
     snapshots: args.snapshots,
     restoreFrom: args.restoreFrom,
     backup: args.velero ? podBackupOf(kind, args.velero) : undefined,
+    tls: args.tls,
     ...placementOf(args),
   };
 }

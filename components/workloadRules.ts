@@ -18,6 +18,7 @@ import { metricsProblems, metricsShapeProblems } from "./metrics";
 import { mebibytes, millicores } from "./quantity";
 import { placementProblems, placementShapeProblems, quorumZoneProblems } from "./placement";
 import { podBackupOf, QUIESCE } from "./snapshots";
+import { tlsProblems, tlsShapeProblems } from "./tls";
 import type { BaseWorkloadArgs } from "./workloadArgs";
 
 /**
@@ -89,6 +90,7 @@ function shapeProblems(w: WorkloadCheckInput): WorkloadProblem[] {
   quantity(["heap", "newGen"], w.heap?.newGen);
   problems.push(...placementShapeProblems(w));
   problems.push(...metricsShapeProblems(w.metrics));
+  problems.push(...tlsShapeProblems(w.tls));
   const restore = w.restoreFrom;
   if (restore && (restore.snapshotSet === undefined) === (restore.snapshots === undefined)) {
     problems.push({
@@ -261,6 +263,7 @@ export function workloadProblems(w: WorkloadCheckInput): WorkloadProblem[] {
   }
   problems.push(...snapshotProblems(w, replicas));
   problems.push(...metricsProblems(w.metrics));
+  problems.push(...tlsProblems(w.kind, w.tls));
   return problems;
 }
 

@@ -10,7 +10,7 @@ export function modelFor(apiVersion: string, kind: string): ModelClass {
   let group: Record<string, unknown>;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    group = require(`kubernetes-models/${apiVersion}`);
+    group = require(CRD_MODELS[apiVersion] ?? `kubernetes-models/${apiVersion}`);
   } catch {
     throw new Error(`no schema for apiVersion ${apiVersion}`);
   }
@@ -18,6 +18,14 @@ export function modelFor(apiVersion: string, kind: string): ModelClass {
   if (typeof model !== "function") throw new Error(`no schema for ${apiVersion} ${kind}`);
   return model as ModelClass;
 }
+
+/**
+ * Custom resources whose models kubernetes-models publishes in a package of their own, generated
+ * from the upstream project's CRDs.
+ */
+const CRD_MODELS: Record<string, string> = {
+  "cert-manager.io/v1": "@kubernetes-models/cert-manager/cert-manager.io/v1",
+};
 
 /**
  * Custom resources the program makes, whose schema is their CRD's: kubernetes-models has none, so
