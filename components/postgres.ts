@@ -23,6 +23,7 @@ import { POSTGRES_DEFAULTS } from "./defaults";
 import { objectNames } from "./names";
 import { mebibytes } from "./quantity";
 import { UNRESOLVED_FUNCTION } from "./shell";
+import { TLS_DIR, TLS_FILES, TLS_PATHS, tlsMount } from "./tls";
 import { StatefulWorkload } from "./statefulWorkload";
 import {
   BaseWorkloadArgs,
@@ -603,8 +604,19 @@ export const POSTGRES_RECONCILE_SCRIPT = [
   "    psql -X -w -q -v ON_ERROR_STOP=1 -U postgres -d postgres <<'EOSQL'",
   POSTGRES_RECONCILE_SQL + "EOSQL",
   "}",
+  // reload_tls: the server reads its certificate and key at start and at a reload; when the files
+  // in TLS_DIR (the Secret, which the kubelet refreshes after cert-manager renews it) differ from
+  // those last loaded, a reload makes new connections use them. No restart, no dropped connection.
+  "reload_tls() {",
+  '  [ -n "${TLS_DIR:-}" ] || return 0',
+  `  _tls=$(cat "$TLS_DIR/${TLS_FILES.certificate}" "$TLS_DIR/${TLS_FILES.key}" 2>/dev/null | sha256sum) || return 0`,
+  '  [ "$_tls" != "$tls_for" ] || return 0',
+  "  psql -X -w -q -U postgres -d postgres -c 'SELECT pg_reload_conf()' >/dev/null 2>&1 || return 0",
+  '  if [ -n "$tls_for" ]; then echo "reloaded the server: it serves the renewed TLS certificate"; fi',
+  "  tls_for=$_tls",
+  "}",
   'rm -f "$RECONCILED_MARKER"',
-  "applied= passfile_for= waiting=",
+  "applied= passfile_for= waiting= tls_for=",
   // The pod's role, for the agent's label (the write and read Services select on it).
   SET_ROLE_FUNCTION,
   "while :; do",
@@ -637,6 +649,7 @@ export const POSTGRES_RECONCILE_SCRIPT = [
   "    *)",
   '      if [ -z "$waiting" ]; then echo "waiting for the server on $PGHOST"; waiting=1; fi ;;',
   "  esac",
+  "  case $recovery in t|f) reload_tls ;; esac",
   '  sleep "$interval" & wait $!',
   "done",
   "",
@@ -746,6 +759,33 @@ export function postgresSettings(resources: {
   };
 }
 
+/**
+ * pg_hba.conf of a workload with TLS (its `hba_file`, from the ConfigMap): the pod's own containers
+ * over the Unix socket as the image has them (trust), and every TCP connection, replication
+ * included, over TLS with a password; a connection without TLS matches no line and is refused.
+ * Without TLS the servers keep the data directory's own file (the image's, with the replication
+ * line the sidecar adds).
+ */
+export function postgresTlsHba(replicationUser: string): string {
+  return [
+    "# TYPE  DATABASE     USER  ADDRESS  METHOD",
+    "local   all          all            trust",
+    "local   replication  all            trust",
+    `hostssl replication  ${replicationUser}  all  scram-sha-256`,
+    "hostssl all          all   all      scram-sha-256",
+    "",
+  ].join("\n");
+}
+
+/** The server's settings with TLS: the mounted certificate, TLS 1.2 at least, and the hba above. */
+export const POSTGRES_TLS_SETTINGS: Record<string, string> = {
+  ssl: "on",
+  ssl_cert_file: TLS_PATHS.certificate,
+  ssl_key_file: TLS_PATHS.key,
+  ssl_min_protocol_version: "TLSv1.2",
+  hba_file: `${SCRIPTS_DIR}/pg_hba.conf`,
+};
+
 /** The sidecar's requests and limits: a shell loop and, now and then, one psql. */
 export const RECONCILE_RESOURCES = {
   requests: { cpu: "10m", memory: "32Mi" },
@@ -780,9 +820,9 @@ export class Postgres extends pulumi.ComponentResource {
   public readonly writeDnsName: pulumi.Output<string>;
   /** The read Service's DNS name: the replicas (pod 0 alone when there is one pod). */
   public readonly readDnsName: pulumi.Output<string>;
-  /** `postgresql://<user>:<password>@<write Service>:5432/<database>`, a Pulumi secret. */
+  /** `postgresql://<user>:<password>@<write Service>:5432/<database>` (with TLS, `?sslmode=require`), a Pulumi secret. */
   public readonly connectionString: pulumi.Output<string>;
-  /** `postgresql://<user>:<password>@<read Service>:5432/<database>`, a Pulumi secret. */
+  /** The same for the read Service, a Pulumi secret. */
   public readonly readConnectionString: pulumi.Output<string>;
   /** The application role's password, a Pulumi secret. */
   public readonly password: pulumi.Output<string>;
@@ -836,7 +876,8 @@ export class Postgres extends pulumi.ComponentResource {
       { name: "POSTGRES_INITDB_ARGS", value: "--data-checksums" },
     ];
     const isReady = PG_ISREADY;
-    const settings = postgresSettings(resources);
+    const tls = shared.tls !== undefined;
+    const settings = { ...postgresSettings(resources), ...(tls ? POSTGRES_TLS_SETTINGS : {}) };
     const shmMiB = Math.max(64, Math.floor(mebibytes(resources.requests.memory)! / 4));
     const stopWithin = Math.max(5, shared.terminationGracePeriodSeconds - 10);
     const mounts = {
@@ -869,6 +910,7 @@ export class Postgres extends pulumi.ComponentResource {
           "clone.sh": POSTGRES_CLONE_SCRIPT,
           "reconcile.sh": POSTGRES_RECONCILE_SCRIPT,
           "restore.sh": POSTGRES_RESTORE_SCRIPT,
+          ...(tls ? { "pg_hba.conf": postgresTlsHba(POSTGRES_DEFAULTS.replicationUser) } : {}),
         },
         // Pod names resolve while their pods are unready: an empty pod 0 must reach pod 1, a replica
         // that does not stream. Clients use the write and read Services, which follow readiness.
@@ -924,6 +966,8 @@ export class Postgres extends pulumi.ComponentResource {
               mounts.run,
               mounts.auth,
               { name: "dshm", mountPath: "/dev/shm" },
+              // The certificate, and pg_hba.conf from the ConfigMap.
+              ...(tls ? [tlsMount, mounts.scripts] : []),
             ],
             startupProbe: {
               exec: { command: isReady },
@@ -972,9 +1016,18 @@ export class Postgres extends pulumi.ComponentResource {
               { name: "PRIMARY_PORT", value: String(POSTGRES_PORT) },
               { name: "RESTART_FILE", value: RESTART_FILE },
               { name: "REPLICAS_FILE", value: REPLICAS_FILE },
+              // It reloads the server when cert-manager renews the certificate.
+              ...(tls ? [{ name: "TLS_DIR", value: TLS_DIR }] : []),
             ],
             resources: RECONCILE_RESOURCES,
-            volumeMounts: [mounts.data, mounts.run, mounts.auth, mounts.scripts, agentMount],
+            volumeMounts: [
+              mounts.data,
+              mounts.run,
+              mounts.auth,
+              mounts.scripts,
+              agentMount,
+              ...(tls ? [tlsMount] : []),
+            ],
             // Ready once the primary's roles match the Secret: pod 0 joins the Service, and pod 1
             // starts cloning, only when the replication role can log in.
             readinessProbe: {
@@ -997,7 +1050,7 @@ export class Postgres extends pulumi.ComponentResource {
     this.readDnsName = this.workload.readDnsName!;
     const url = (host: pulumi.Output<string>) =>
       pulumi.secret(
-        pulumi.interpolate`postgresql://${user}:${userPassword}@${host}:${POSTGRES_PORT}/${database}`,
+        pulumi.interpolate`postgresql://${user}:${userPassword}@${host}:${POSTGRES_PORT}/${database}${tls ? "?sslmode=require" : ""}`,
       );
     this.connectionString = url(this.writeDnsName);
     this.readConnectionString = url(this.readDnsName);
