@@ -369,16 +369,16 @@ export const REDIS_EXPORTER_PASSWORD_FILE = "/etc/redis-exporter/passwords.json"
 const REDIS_EXPORTER_AUTH_VOLUME = "metrics-auth";
 
 /** The server the exporter scrapes (the pod's own, on its `port`), as its password file names it. */
-export function redisExporterAddress(port: number): string {
-  return `redis://127.0.0.1:${port}`;
+export function redisExporterAddress(port: number, tls = false): string {
+  return `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`;
 }
 
 /**
  * The exporter's `--redis.password-file`: a JSON object from a server's address to its password
  * (redis_exporter's format). It lives in the workload's Secret, as the password itself does.
  */
-export function redisExporterPasswordFile(port: number, password: string): string {
-  return JSON.stringify({ [redisExporterAddress(port)]: password });
+export function redisExporterPasswordFile(port: number, password: string, tls = false): string {
+  return JSON.stringify({ [redisExporterAddress(port, tls)]: password });
 }
 
 /**
@@ -389,18 +389,23 @@ export function redisExporterPasswordFile(port: number, password: string): strin
  * with no restart. During a rotation Redis accepts the old and the new password side by side (the
  * auth container), so scrapes keep working while the file catches up; if the old one is dropped
  * before the exporter reloaded, scrapes fail (`redis_up 0`) for at most one period.
+ *
+ * With `tls`, the server speaks TLS only: the exporter connects over TLS to its own pod's loopback
+ * address, which the certificate does not name (it names the Services and the pods' DNS names), so
+ * it does not verify the certificate; the connection never leaves the pod.
  */
 export function redisExporter(
   secretName: string,
   password: pulumi.Input<string>,
   serverPort: number,
+  tls = false,
 ): MetricsExporter {
   return {
     port: EXPORTER_PORTS.redis,
     secretData: {
       [REDIS_EXPORTER_PASSWORD_KEY]: pulumi
         .output(password)
-        .apply((p) => redisExporterPasswordFile(serverPort, p)),
+        .apply((p) => redisExporterPasswordFile(serverPort, p, tls)),
     },
     volumes: [
       {
@@ -416,8 +421,9 @@ export function redisExporter(
       name: METRICS_CONTAINER,
       image: METRICS_DEFAULTS.images.redis,
       args: [
-        `--redis.addr=${redisExporterAddress(serverPort)}`,
+        `--redis.addr=${redisExporterAddress(serverPort, tls)}`,
         `--redis.password-file=${REDIS_EXPORTER_PASSWORD_FILE}`,
+        ...(tls ? ["--skip-tls-verification"] : []),
         ...webFlags("redis"),
       ],
       volumeMounts: [

@@ -14,6 +14,7 @@ import { objectNames, podDnsNames, serviceDnsName } from "./names";
 import { mebibytes } from "./quantity";
 import { AUTH_DIR, PASSWORD_FILE, REDIS_PASSWORD_KEY, REDIS_PORT } from "./redisPaths";
 import { UNRESOLVED_FUNCTION } from "./shell";
+import { TLS_DIR, TLS_FILES, tlsMount } from "./tls";
 import { StatefulWorkload } from "./statefulWorkload";
 import {
   BaseWorkloadArgs,
@@ -129,12 +130,25 @@ const PRELUDE = [
   `pwfile="\${REDIS_PASSWORD_FILE:-${PASSWORD_FILE}}"`,
   `state="\${REDIS_STATE_DIR:-${STATE_DIR}}"`,
   'host="${REDIS_HOST:-127.0.0.1}"',
+  // With a certificate (the pod's TLS_DIR), every server and Sentinel speaks TLS only.
+  'tls="${REDIS_TLS_DIR:-}"',
   "# rcli PASSWORD HOST PORT COMMAND...: the reply of the server or Sentinel at HOST:PORT (errors too),",
   "# one field a line; COMMAND may be lines of commands. It waits $cli_timeout seconds at most (3).",
+  "# Over TLS when the pod has a certificate, verified against its CA (ca.crt) but on this pod.",
   "rcli() (",
   '  _p="$1" _h="$2" _o="$3"; shift 3',
-  '  printf \'%s\\n\' "$*" | REDISCLI_AUTH="$_p" timeout "${cli_timeout:-3}" redis-cli -h "$_h" -p "$_o" 2>&1 | tr -d \'\\r\'',
+  // Its own pod's server and Sentinel (over loopback, never leaving the pod) are not verified: a
+  // renewal under a new CA would otherwise lock the pod out of its own server until it reloads.
+  `  _v="--cacert $tls/${TLS_FILES.ca}"; [ "$_h" != "$host" ] || _v=--insecure`,
+  `  printf '%s\\n' "$*" | REDISCLI_AUTH="$_p" timeout "\${cli_timeout:-3}" redis-cli \${tls:+--tls $_v} -h "$_h" -p "$_o" 2>&1 | tr -d '\\r'`,
   ")",
+  "# tls_conf PORT: the config lines that serve PORT over TLS only, and make replication and",
+  "# Sentinel's links TLS too; none without a certificate",
+  "tls_conf() {",
+  '  [ -n "$tls" ] || return 0',
+  `  printf '%s\\n' "port 0" "tls-port $1" "tls-cert-file $tls/${TLS_FILES.certificate}" "tls-key-file $tls/${TLS_FILES.key}" \\`,
+  `    "tls-ca-cert-file $tls/${TLS_FILES.ca}" "tls-auth-clients no" "tls-replication yes" 'tls-protocols "TLSv1.2 TLSv1.3"'`,
+  "}",
   "# valid_pw PASSWORD: it can go into redis.conf lines and ACL arguments as it is",
   `valid_pw() { case "$1" in ""|*[!${PASSWORD_CHARS}]*) return 1 ;; esac; }`,
   UNRESOLVED_FUNCTION,
@@ -327,6 +341,7 @@ export const REDIS_START_SCRIPT = [
   'if [ -n "$me" ]; then announce="replica-announce-ip $me"; fi',
   "exec redis-server - <<EOF",
   "$config",
+  '$(tls_conf "$port")',
   "requirepass $pw",
   "masterauth $pw",
   "$announce",
@@ -450,8 +465,24 @@ export const REDIS_AUTH_SCRIPT = [
   `  if [ -n "$master" ] && [ "$(named "$p" "$host" $peers)" != "$me $port" ]; then echo ${ROLES.replica}; return; fi`,
   `  echo ${ROLES.primary}`,
   "}",
+  // The server reads the certificate at start; when the files in the pod's TLS_DIR (the Secret,
+  // refreshed by the kubelet after a renewal) change, CONFIG SET of the same paths makes it load
+  // them again: new connections get the renewed certificate, no restart.
+  "# reload_tls: the server serves the certificate in $tls as it is now (the Sentinel: SENTINEL_SCRIPT)",
+  'tls_for=""',
+  "reload_tls() {",
+  '  [ -n "$tls" ] || return 0',
+  `  _f="$(cat "$tls/${TLS_FILES.certificate}" "$tls/${TLS_FILES.key}" "$tls/${TLS_FILES.ca}" 2>/dev/null | cksum)" || return 0`,
+  '  [ "$_f" != "$tls_for" ] || return 0',
+  `  _set="CONFIG SET tls-cert-file $tls/${TLS_FILES.certificate} tls-key-file $tls/${TLS_FILES.key} tls-ca-cert-file $tls/${TLS_FILES.ca}"`,
+  '  _p="$(cat "$state/current" 2>/dev/null)" || return 0',
+  '  apply "$_p" 1 "$_set" || { say "cannot load the renewed TLS certificate yet ($why)"; return 0; }',
+  '  [ -z "$tls_for" ] || echo "redis-auth: loaded the renewed TLS certificate: new connections get it"',
+  '  tls_for="$_f"',
+  "}",
   "while :; do",
   "  tick",
+  "  reload_tls",
   '  set_role "$(role)"',
   '  date +%s >"$state/agent-heartbeat"',
   `  sleep "\${REDIS_AUTH_INTERVAL:-${AUTH_INTERVAL}}" & wait $!`,
@@ -484,7 +515,7 @@ export const REDIS_RESTORE_SCRIPT = [
   `trap 'rcli "$pw" "$peer" "$peer_port" REPLICAOF "$PRIMARY_HOST" "\${PRIMARY_PORT:-${REDIS_PORT}}"' EXIT`,
   'rm -rf "$data/restore.part"; mkdir "$data/restore.part"',
   // The copy may take long: no timeout.
-  'REDISCLI_AUTH="$pw" redis-cli -h "$peer" -p "$peer_port" --rdb "$data/restore.part/appendonly.aof.1.base.rdb"',
+  `REDISCLI_AUTH="$pw" redis-cli \${tls:+--tls --cacert "$tls/${TLS_FILES.ca}"} -h "$peer" -p "$peer_port" --rdb "$data/restore.part/appendonly.aof.1.base.rdb"`,
   // An append-only directory whose base is the copy (Redis 7 multi-part AOF): with appendonly on,
   // Redis loads only the AOF, never a lone dump.rdb.
   "echo 'file appendonly.aof.1.base.rdb seq 1 type b' >\"$data/restore.part/appendonly.aof.manifest\"",
@@ -561,6 +592,7 @@ export const SENTINEL_SCRIPT = [
   'rm -f "$dir/waiting"',
   'cat >"$dir/sentinel.conf" <<EOF',
   "port $sport",
+  '$(tls_conf "$sport")',
   "bind ${REDIS_BIND:-* -::*}",
   "dir $dir",
   "sentinel resolve-hostnames yes",
@@ -580,7 +612,26 @@ export const SENTINEL_SCRIPT = [
   "sentinel leader-epoch $master $epoch",
   "EOF",
   'echo "sentinel: watching ${watch% *} (epoch $epoch) as $master, quorum $SENTINEL_QUORUM"',
-  'exec redis-server "$dir/sentinel.conf" --sentinel',
+  'if [ -z "$tls" ]; then exec redis-server "$dir/sentinel.conf" --sentinel; fi',
+  // With TLS: Sentinel cannot load a renewed certificate while it runs (no CONFIG SET in Sentinel
+  // mode), so this shell restarts it when the certificate's files change, on the config it has
+  // rewritten as it learned (epochs, replicas, the other Sentinels): it forgets nothing. The other
+  // Sentinels keep their majority meanwhile (about a second); a renewal reaches each pod's files
+  // at its own kubelet sync, so the Sentinels restart at different times.
+  `tls_now() { cat "$tls/${TLS_FILES.certificate}" "$tls/${TLS_FILES.key}" "$tls/${TLS_FILES.ca}" 2>/dev/null | cksum; }`,
+  'loaded="$(tls_now)"',
+  'redis-server "$dir/sentinel.conf" --sentinel & child=$!',
+  `trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT`,
+  'while kill -0 "$child" 2>/dev/null; do',
+  `  sleep "\${SENTINEL_TLS_INTERVAL:-${AUTH_INTERVAL}}" & wait $!`,
+  '  now="$(tls_now)"',
+  '  [ "$now" != "$loaded" ] || continue',
+  '  echo "sentinel: the TLS certificate was renewed: restarting the Sentinel on its own config to load it"',
+  '  kill -TERM "$child" 2>/dev/null; wait "$child"',
+  '  loaded="$now"',
+  '  redis-server "$dir/sentinel.conf" --sentinel & child=$!',
+  "done",
+  'wait "$child"',
 ].join("\n");
 
 /** The Sentinel is ready when it answers the Secret's password with the primary it watches. */
@@ -703,9 +754,9 @@ export class Redis extends pulumi.ComponentResource {
   public readonly writeDnsName: pulumi.Output<string>;
   /** The read Service's DNS name: the replicas (pod 0 alone when there is one pod). */
   public readonly readDnsName: pulumi.Output<string>;
-  /** `redis://default:<password>@<write Service>:6379`, a Pulumi secret. */
+  /** `redis://default:<password>@<write Service>:6379` (`rediss://` with TLS), a Pulumi secret. */
   public readonly connectionString: pulumi.Output<string>;
-  /** `redis://default:<password>@<read Service>:6379`, a Pulumi secret. */
+  /** The same for the read Service, a Pulumi secret. */
   public readonly readConnectionString: pulumi.Output<string>;
   /** The generated password, a Pulumi secret. */
   public readonly password: pulumi.Output<string>;
@@ -733,8 +784,10 @@ export class Redis extends pulumi.ComponentResource {
     // 1 whatever the replica count, so that scaling never changes the pod template (with one pod,
     // an empty pod 0 waits out the name that does not resolve). With Sentinel, PRIMARY_HOST is only
     // the first primary: the pods ask the Sentinels at start.
+    const tls = shared.tls !== undefined;
     const env = [
       fieldEnv("POD_NAME", "metadata.name"),
+      ...(tls ? [{ name: "REDIS_TLS_DIR", value: TLS_DIR }] : []),
       { name: "PRIMARY_HOST", value: primary },
       { name: "FIRST_REPLICA_HOST", value: podDnsName(shared, 1) },
       ...(sentinel
@@ -765,7 +818,7 @@ export class Redis extends pulumi.ComponentResource {
         ],
         storage: { ...storage, mountPath: DATA },
         metrics: metricsFor(args.metrics, () =>
-          redisExporter(names.secret, password.result, REDIS_PORT),
+          redisExporter(names.secret, password.result, REDIS_PORT, tls),
         ),
         configData: { "redis.conf": redisConfig(maxmemory), ...SCRIPT_FILES },
         secretData: { [REDIS_PASSWORD_KEY]: password.result },
@@ -794,6 +847,7 @@ export class Redis extends pulumi.ComponentResource {
               stateMount,
               // The preStop hook writes the role of a primary that handed it over.
               ...(sentinel ? [agentMount] : []),
+              ...(tls ? [tlsMount] : []),
             ],
             ...(sentinel
               ? {
@@ -823,7 +877,7 @@ export class Redis extends pulumi.ComponentResource {
             command: scriptCommand(REDIS_AUTH_SCRIPT),
             env,
             resources: AUTH_RESOURCES,
-            volumeMounts: [authMount, stateMount, agentMount],
+            volumeMounts: [authMount, stateMount, agentMount, ...(tls ? [tlsMount] : [])],
             readinessProbe: {
               exec: { command: scriptCommand(REDIS_AUTH_READINESS_SCRIPT) },
               periodSeconds: 10,
@@ -844,6 +898,7 @@ export class Redis extends pulumi.ComponentResource {
                     { name: "config", mountPath: CONFIG_DIR, readOnly: true },
                     authMount,
                     { name: "sentinel", mountPath: SENTINEL_DIR },
+                    ...(tls ? [tlsMount] : []),
                   ],
                   readinessProbe: {
                     exec: { command: scriptCommand(SENTINEL_READINESS_SCRIPT) },
@@ -874,7 +929,9 @@ export class Redis extends pulumi.ComponentResource {
     this.password = pulumi.secret(password.result);
     this.passwordSecret = { name: names.secret, key: REDIS_PASSWORD_KEY };
     const url = (host: pulumi.Output<string>) =>
-      pulumi.secret(pulumi.interpolate`redis://default:${password.result}@${host}:${REDIS_PORT}`);
+      pulumi.secret(
+        pulumi.interpolate`${tls ? "rediss" : "redis"}://default:${password.result}@${host}:${REDIS_PORT}`,
+      );
     this.connectionString = url(this.writeDnsName);
     this.readConnectionString = url(this.readDnsName);
     this.registerOutputs({

@@ -18,6 +18,8 @@ import {
   SENTINEL_SCRIPT,
   sentinelQuorum,
 } from "../../../components/redis";
+import { TLS_FILES } from "../../../components/tls";
+import { makeCertificate } from "../certificates";
 
 /** The binaries the scripts need; a test suite skips with one line when any is missing. */
 export function missingBinaries(): string[] {
@@ -152,7 +154,9 @@ export class Pod {
   }
 
   private cliAt(port: number, password: string, commands: string[]): string {
-    const r = spawnSync("redis-cli", ["-h", this.host, "-p", String(port)], {
+    const tls = this.env.REDIS_TLS_DIR;
+    const over = tls ? ["--tls", "--cacert", join(tls, TLS_FILES.ca)] : [];
+    const r = spawnSync("redis-cli", [...over, "-h", this.host, "-p", String(port)], {
       input: commands.join("\n") + "\n",
       env: { PATH: process.env.PATH, REDISCLI_AUTH: password },
       encoding: "utf8",
@@ -181,6 +185,13 @@ export class Pod {
   }
 }
 
+/** Writes a new certificate's files into `dir`, in place, as the kubelet refreshes a Secret. */
+export function installCertificate(dir: string, serial: number): void {
+  for (const [file, content] of Object.entries(makeCertificate(serial))) {
+    writeFileSync(join(dir, file), content, { mode: 0o600 });
+  }
+}
+
 /** Options of a RedisSet. */
 export interface SetOptions {
   /**
@@ -188,6 +199,11 @@ export interface SetOptions {
    * gives and Sentinel's timing shortened (a primary is down after 2.5 s).
    */
   sentinel?: boolean;
+  /**
+   * Serve TLS only, with a certificate in the set's `tls` directory (REDIS_TLS_DIR, as the
+   * component's env gives it); the test's redis-cli speaks TLS too, verified against its CA.
+   */
+  tls?: boolean;
 }
 
 /** The name the Sentinels know the set's primary by (the StatefulSet's name). */
@@ -226,6 +242,11 @@ export class RedisSet {
       }
       const hosts = options.sentinel ? loopbackAddresses(replicas) : ports.map(() => "127.0.0.1");
       const sentinelPort = options.sentinel ? await freePort() : undefined;
+      const tlsDir = join(root, "tls");
+      if (options.tls) {
+        mkdirSync(tlsDir);
+        installCertificate(tlsDir, 101);
+      }
       const pods = ports.map((port, i) => {
         const dir = join(root, `cache-${i}`);
         for (const sub of ["data", "auth", "state", "etc", "sentinel", "agent"])
@@ -255,6 +276,7 @@ export class RedisSet {
             ? { FIRST_REPLICA_HOST: hosts[1], FIRST_REPLICA_PORT: String(ports[1]) }
             : { FIRST_REPLICA_HOST: "cache-1.cache.nowhere.invalid", REDIS_ABSENT_GRACE: "1" }),
           ROLE_FILE: join(dir, "agent", "role"),
+          ...(options.tls ? { REDIS_TLS_DIR: tlsDir, SENTINEL_TLS_INTERVAL: "1" } : {}),
           ...(options.sentinel
             ? {
                 // What the component's env gives (sentinelEnv), with addresses for names.
