@@ -175,6 +175,7 @@ export const READ_FIELDS: Record<
   },
   VolumeSnapshot: { spec: ["volumeSnapshotClassName", "source"] },
   ServiceMonitor: { spec: ["selector", "namespaceSelector", "endpoints"] },
+  Certificate: { spec: ["secretName", "dnsNames"] },
 };
 
 /** The entries of `record` whose key is one of `keys`. */
@@ -184,9 +185,9 @@ function pick(record: Record<string, unknown>, keys: readonly string[]): Record<
 
 /**
  * What is kept of an object: a StatefulSet whole; of a Service, budget, NetworkPolicy, claim,
- * VolumeSnapshot or ServiceMonitor only what the stack rules read (READ_FIELDS); nothing of any
- * other object (it is counted and dropped as read), so memory grows with the objects the rules
- * need, not with the input.
+ * VolumeSnapshot, ServiceMonitor or Certificate only what the stack rules read (READ_FIELDS);
+ * nothing of any other object (it is counted and dropped as read), so memory grows with the
+ * objects the rules need, not with the input.
  */
 export function kept(obj: KubeObject): KubeObject | undefined {
   if (isStatefulSetOrMistyped(obj)) return obj;

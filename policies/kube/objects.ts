@@ -58,6 +58,8 @@ export const KINDS = {
   VolumeSnapshot: { group: "snapshot.storage.k8s.io", kind: "VolumeSnapshot" },
   /** The Prometheus Operator's: which Services, and which of their ports, Prometheus scrapes. */
   ServiceMonitor: { group: "monitoring.coreos.com", kind: "ServiceMonitor" },
+  /** cert-manager's: the Secret it writes (spec.secretName) and the names it is for. */
+  Certificate: { group: "cert-manager.io", kind: "Certificate" },
 } as const;
 
 /** An apps StatefulSet, of any version: what the rules check. */

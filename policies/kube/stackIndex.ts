@@ -178,10 +178,11 @@ class ServiceIndex {
 }
 
 /**
- * Objects of one kind by namespace (claims, VolumeSnapshots). A namespace holding an object whose
- * name is unknown, or any object whose namespace is unknown, makes every answer for that namespace
- * uncertain. An object whose name is unknown is still listed: rules that match on its spec (a
- * VolumeSnapshot's source) need it, and lookups by name skip it (its name reads as undefined).
+ * Objects of one kind by namespace (claims, VolumeSnapshots, Certificates). A namespace holding an
+ * object whose name is unknown, or any object whose namespace is unknown, makes every answer for
+ * that namespace uncertain. An object whose name is unknown is still listed: rules that match on
+ * its spec (a VolumeSnapshot's source) need it, and lookups by name skip it (its name reads as
+ * undefined).
  */
 class NamespacedIndex {
   private readonly byNamespace = new Map<string, KubeObject[]>();
@@ -198,6 +199,11 @@ class NamespacedIndex {
     const list = this.byNamespace.get(ns);
     if (list) list.push(obj);
     else this.byNamespace.set(ns, [obj]);
+  }
+
+  /** True when an object of the kind has a namespace unknown during preview (it may be in any). */
+  namespaceUnknown(): boolean {
+    return this.unknownNamespace;
   }
 
   /** True when the stack holds no object of the kind at all (so no lookup can find one). */
@@ -296,6 +302,21 @@ export class StackIndex {
   /** True when the stack makes any VolumeSnapshot. */
   hasVolumeSnapshots(): boolean {
     return !this.namespacedIndex(KINDS.VolumeSnapshot).isEmpty();
+  }
+
+  /**
+   * The cert-manager Certificates of a namespace. They are matched on their spec (the Secret they
+   * write), so one whose name is unknown is listed and leaves nothing open: only one whose
+   * namespace is unknown makes the answer uncertain.
+   */
+  certificates(namespace: string): Lookup<KubeObject> {
+    const index = this.namespacedIndex(KINDS.Certificate);
+    return { matches: index.inNamespace(namespace).matches, uncertain: index.namespaceUnknown() };
+  }
+
+  /** True when the stack makes any cert-manager Certificate. */
+  hasCertificates(): boolean {
+    return !this.namespacedIndex(KINDS.Certificate).isEmpty();
   }
 
   /** NetworkPolicies whose podSelector selects pods with these labels (empty: every pod). */

@@ -3,6 +3,7 @@
 import type { AnyRule } from "../rule";
 import { adoptedClaimsMatch } from "./adoptedClaimsMatch";
 import { apiVersion } from "./apiVersion";
+import { certificateCoversPods } from "./certificateCoversPods";
 import { claimTemplatesMounted } from "./claimTemplatesMounted";
 import { headlessService } from "./headlessService";
 import { imagePinned } from "./imagePinned";
@@ -50,6 +51,7 @@ export const RULES = [
   networkPolicy,
   serviceMonitor,
   metricsIngress,
+  certificateCoversPods,
   noSecretLiteralEnv,
   podSpread,
   zoneSpread,

@@ -51,6 +51,29 @@ export function crdsOfFile(file: string): KubeObject[] {
     .filter((o): o is KubeObject => !!o && o.kind === "CustomResourceDefinition");
 }
 
+/** A line that is only a Helm template action: `{{- if ... }}`, `{{- end }}`, `{{- include }}`. */
+const HELM_ACTION_LINE = /^\s*\{\{.*\}\}\s*$/;
+
+/**
+ * The CustomResourceDefinitions of a Helm chart template whose template actions only wrap plain
+ * YAML, each on a line of its own (as a chart's CRD templates do: an `if` around the file, labels
+ * from an `include`): those lines dropped. Refuses a template with an action inside a YAML line,
+ * which dropping lines cannot render. What the actions would have filled in (labels, annotations)
+ * is missing: compare the `spec`s only.
+ */
+export function crdsOfHelmTemplate(file: string): KubeObject[] {
+  const lines = readFileSync(file, "utf8").split("\n");
+  const inline = lines.findIndex((l) => l.includes("{{") && !HELM_ACTION_LINE.test(l));
+  if (inline >= 0) {
+    throw new Error(
+      `${file}:${inline + 1}: a template action inside a YAML line: ${lines[inline]}`,
+    );
+  }
+  return YAML.parseAllDocuments(lines.filter((l) => !HELM_ACTION_LINE.test(l)).join("\n"))
+    .map((d) => d.toJSON() as KubeObject | null)
+    .filter((o): o is KubeObject => !!o && o.kind === "CustomResourceDefinition");
+}
+
 /** The kinds the cluster serves in `groupVersion` (e.g. `snapshot.storage.k8s.io/v1`), or []. */
 export async function servedKinds(kube: Kube, groupVersion: string): Promise<string[]> {
   try {

@@ -40,6 +40,7 @@ import {
 } from "./render";
 import { ensureSnapshotCrds, isSnapshotObject } from "./snapshotApi";
 import { ensureServiceMonitorCrd, isMonitoringObject } from "./prometheusOperatorApi";
+import { ensureCertificateCrd, isCertManagerObject } from "./certManagerApi";
 
 /** How long one StatefulSet may take to roll out (CLUSTER_ROLLOUT_SECONDS, default 300). */
 const ROLLOUT_MS = Number(process.env.CLUSTER_ROLLOUT_SECONDS ?? 300) * 1000;
@@ -190,6 +191,7 @@ function defineStack(kube: Kube, stack: string): void {
       if ([...r.objects, ...r.afterRollout].some(isSnapshotObject)) await ensureSnapshotCrds(kube);
       // A stack with ServiceMonitors needs the Prometheus Operator's CRD (nothing scrapes here).
       if (r.objects.some(isMonitoringObject)) await ensureServiceMonitorCrd(kube);
+      if (r.objects.some(isCertManagerObject)) await ensureCertificateCrd(kube);
       const classes = new Set(
         r.statefulSets.flatMap((s) =>
           (s.spec.volumeClaimTemplates ?? []).map((t) => t.spec.storageClassName ?? "(none)"),

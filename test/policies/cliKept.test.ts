@@ -1,5 +1,5 @@
 // The CLI keeps of each object only what the stack rules read (`kept`): over the objects of the
-// rules' own tests (metrics, snapshots, restores, zones), the findings are the same with and
+// rules' own tests (metrics, snapshots, restores, zones, certificates), the findings are the same with and
 // without that projection.
 import * as assert from "assert";
 import { kept } from "../../policies/cli";
@@ -16,6 +16,7 @@ import {
 } from "./fixtures";
 import { monitor, scrapedService, scrapedStack } from "./metricsFixtures";
 import { restoredClaim, volumeSnapshot } from "./restoreFixtures";
+import { certificateFor, tlsStack, tlsStatefulSet } from "./tlsFixtures";
 import { POD, ZONE, zoned } from "./zoneFixtures";
 
 const BETA = "volume.beta.kubernetes.io/storage-class";
@@ -114,11 +115,28 @@ function zoneStacks(): Record<string, KubeObject[]> {
   };
 }
 
+function certificateStacks(): Record<string, KubeObject[]> {
+  const svc = "redis.cache.svc.cluster.local";
+  return {
+    "certificate for every pod": tlsStack(),
+    "certificate without the pods": tlsStack(tlsStatefulSet(), certificateFor([svc])),
+    "certificate of another namespace": tlsStack(
+      tlsStatefulSet(),
+      withField(certificateFor([svc]), ["metadata", "namespace"], "web"),
+    ),
+  };
+}
+
 const analyze = (objects: KubeObject[]) =>
   analyzeObjects(objects, RULES, defaultConfig(), { source: "manifests" });
 
 describe("stateful-policy check keeps what the stack rules read", () => {
-  const stacks = { ...metricsStacks(), ...storageStacks(), ...zoneStacks() };
+  const stacks = {
+    ...metricsStacks(),
+    ...storageStacks(),
+    ...zoneStacks(),
+    ...certificateStacks(),
+  };
 
   for (const [name, objects] of Object.entries(stacks)) {
     it(`finds the same with and without the projection: ${name}`, () => {
@@ -140,6 +158,7 @@ describe("stateful-policy check keeps what the stack rules read", () => {
       "statefulset-snapshot-class",
       "statefulset-zone-quorum",
       "statefulset-spread-satisfiable",
+      "statefulset-certificate-covers-pods",
     ];
     assert.deepStrictEqual(
       expected.filter((r) => !found.has(r)),
