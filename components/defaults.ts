@@ -148,6 +148,8 @@ export const CASSANDRA_DEFAULTS = {
   clusterName: "stateful",
   datacenter: "dc1",
   rack: "rack1",
+  /** The superuser role made with the generated password (the default role `cassandra` is disabled). */
+  superuser: "admin",
 } as const;
 
 /**

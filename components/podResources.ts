@@ -3,6 +3,8 @@
 // component builds the same containers; test/components/podResources.test.ts renders every kind
 // and fails when this list and the rendered pod template differ, so a container added to a kind
 // (or to StatefulWorkload) must be added here too.
+import type { CassandraArgs } from "./cassandra";
+import { CASSANDRA_ADMIN_RESOURCES } from "./cassandra";
 import { AGENT_RESOURCES } from "./agent";
 import { redisSentinelDefault, WorkloadKind } from "./defaults";
 import { EXPORTER_RESOURCES, METRICS_CONTAINER } from "./metrics";
@@ -42,7 +44,7 @@ const container = (name: string, r: Res, workloadResources = false): ContainerRe
 export function podResourcesOf(
   kind: WorkloadKind,
   name: string,
-  args: BaseWorkloadArgs & Pick<RedisArgs, "sentinel">,
+  args: BaseWorkloadArgs & Pick<RedisArgs, "sentinel"> & Pick<CassandraArgs, "auth">,
 ): PodResources {
   const { resources, replicas } = resolveWorkloadArgs(kind, name, args);
   const main = container(MAIN_CONTAINER[kind], resources, true);
@@ -79,6 +81,16 @@ export function podResourcesOf(
         ],
       };
     case "cassandra":
-      return { initContainers: [], containers: [main, ...exporter] };
+      return {
+        initContainers: [],
+        containers: [
+          main,
+          // The superuser's and the certificate's keeper (components/cassandra.ts).
+          ...((args.auth ?? true) || args.tls
+            ? [container("admin", CASSANDRA_ADMIN_RESOURCES)]
+            : []),
+          ...exporter,
+        ],
+      };
   }
 }

@@ -93,7 +93,17 @@ function createWorkload(
     }
     case "cassandra": {
       const ring = new Cassandra(name, argsOf(w), opts);
-      return { ...outputs(ring), seeds: ring.seeds };
+      return {
+        ...outputs(ring),
+        seeds: ring.seeds,
+        ...(ring.superuserSecret
+          ? {
+              superuser: ring.superuser,
+              superuserPassword: ring.superuserPassword,
+              superuserSecret: ring.superuserSecret,
+            }
+          : {}),
+      };
     }
   }
 }

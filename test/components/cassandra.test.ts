@@ -238,7 +238,7 @@ describe("Cassandra", () => {
     });
 
     it("adds its own address to the seeds once it has joined, so it restarts with no seed reachable", async () => {
-      const { container } = await build();
+      const { container } = await build({ auth: false });
       assert.deepEqual(container.command, ["bash", "-c", CASSANDRA_START_SCRIPT]);
       const bin = mkdtempSync(join(tmpdir(), "entrypoint-"));
       writeFileSync(
@@ -356,7 +356,7 @@ describe("Cassandra", () => {
   it("renders only schema-valid objects", async () => {
     const { resources } = await build();
     const objects = resources.filter((r) => r.type.startsWith("kubernetes:"));
-    assert.equal(objects.length, 7, "Service, StatefulSet, PDB, NetworkPolicy, 3 claims");
+    assert.equal(objects.length, 8, "Service, StatefulSet, PDB, NetworkPolicy, Secret, 3 claims");
     for (const r of objects) validateObject(r.inputs);
   });
 

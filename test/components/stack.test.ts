@@ -223,7 +223,7 @@ describe("the project's stacks", () => {
     for (const r of kubernetesObjects(resources)) validateObject(r.inputs);
     assert.deepEqual(plainLeaks(resources, GENERATED), []);
     const secrets = resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
-    assert.equal(secrets.length, 2, "Redis and PostgreSQL");
+    assert.equal(secrets.length, 3, "Redis, PostgreSQL and Cassandra (its superuser)");
     assert.match(JSON.stringify(secrets.map((s) => s.inputs)), /generated-/, "the scan saw them");
   });
 
