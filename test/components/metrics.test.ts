@@ -5,7 +5,7 @@
 // as working.
 import { strict as assert } from "assert";
 import { Cassandra } from "../../components/cassandra";
-import { ConfigError, parseStackConfig } from "../../components/config";
+import { parseStackConfig } from "../../components/config";
 import { DEFAULTS, METRICS_DEFAULTS, WorkloadKind } from "../../components/defaults";
 import {
   cassandraExporterConfig,
@@ -25,7 +25,7 @@ import { StatefulWorkload } from "../../components/statefulWorkload";
 import { BaseWorkloadArgs } from "../../components/workloadArgs";
 import { RecordedResource, registered, setupMocks } from "../../harness/mocks";
 import { validateObject } from "../../harness/schema";
-import { only, plainLeaks, refusesBeforeRegistering } from "../support/assertions";
+import { configProblems, only, plainLeaks, refusesBeforeRegistering } from "../support/assertions";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -412,15 +412,7 @@ describe("metrics", () => {
       ...(features ? { clusterFeatures: features } : {}),
       namespaces: [{ name: "data", workloads: [{ kind: "postgres", name: "db", metrics }] }],
     });
-    const problems = (c: unknown): string[] => {
-      try {
-        parseStackConfig(c as Record<string, unknown>);
-        return [];
-      } catch (err) {
-        assert.ok(err instanceof ConfigError, String(err));
-        return err.problems;
-      }
-    };
+    const problems = configProblems;
     const W = "stateful:namespaces[0].workloads[0].metrics";
 
     it("passes metrics through to the workload", () => {

@@ -1,8 +1,9 @@
 // Test-only helpers over what harness/mocks records: Output values, the one resource of a type,
 // plain-text leaks of generated passwords, and a test per case for args refused before anything
-// reaches the engine.
+// reaches the engine; the problems a stack config is refused with.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { isWireSecret, RecordedResource, registered, setupMocks } from "../../harness/mocks";
 
 /**
@@ -62,5 +63,16 @@ export function refusesBeforeRegistering<A>(
       assert.throws(() => construct(args), { message });
       assert.deepEqual(await registered(), [], "nothing was registered");
     });
+  }
+}
+
+/** The problems a stack config's check reports, one line each; none when it passes. */
+export function configProblems(config: unknown): string[] {
+  try {
+    parseStackConfig(config as Record<string, unknown>);
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems;
   }
 }

@@ -271,13 +271,10 @@ describe("PostgreSQL pod scripts: the WAL that replication slots keep (real serv
     claimGiB(1);
     await untilBound(pod, 512);
     await untilLogged(sidecar, 3);
-    assert.deepEqual(
-      boundLines(sidecar),
-      [
-        "max_slot_wal_keep_size: 2560MB, a quarter of the claim (it was no bound)",
-        "max_slot_wal_keep_size: 5120MB, a quarter of the claim (it was 2560MB)",
-        "max_slot_wal_keep_size: 512MB, a quarter of the claim (it was 5120MB)",
-      ],
-    );
+    assert.deepEqual(boundLines(sidecar), [
+      "max_slot_wal_keep_size: 2560MB, a quarter of the claim (it was no bound)",
+      "max_slot_wal_keep_size: 5120MB, a quarter of the claim (it was 2560MB)",
+      "max_slot_wal_keep_size: 512MB, a quarter of the claim (it was 5120MB)",
+    ]);
   });
 });
