@@ -22,8 +22,8 @@ import { metricsFor, postgresExporter } from "./metrics";
 import { POSTGRES_DEFAULTS } from "./defaults";
 import { objectNames } from "./names";
 import { mebibytes } from "./quantity";
-import { UNRESOLVED_FUNCTION } from "./shell";
-import { TLS_DIR, TLS_FILES, TLS_PATHS, tlsMount } from "./tls";
+import { TLS_SUM_FUNCTION, UNRESOLVED_FUNCTION } from "./shell";
+import { TLS_DIR, TLS_PATHS, tlsMount } from "./tls";
 import { StatefulWorkload } from "./statefulWorkload";
 import {
   BaseWorkloadArgs,
@@ -607,9 +607,10 @@ export const POSTGRES_RECONCILE_SCRIPT = [
   // reload_tls: the server reads its certificate and key at start and at a reload; when the files
   // in TLS_DIR (the Secret, which the kubelet refreshes after cert-manager renews it) differ from
   // those last loaded, a reload makes new connections use them. No restart, no dropped connection.
+  TLS_SUM_FUNCTION,
   "reload_tls() {",
   '  [ -n "${TLS_DIR:-}" ] || return 0',
-  `  _tls=$(cat "$TLS_DIR/${TLS_FILES.certificate}" "$TLS_DIR/${TLS_FILES.key}" 2>/dev/null | sha256sum) || return 0`,
+  '  _tls=$(tls_sum "$TLS_DIR") || return 0',
   '  [ "$_tls" != "$tls_for" ] || return 0',
   "  psql -X -w -q -U postgres -d postgres -c 'SELECT pg_reload_conf()' >/dev/null 2>&1 || return 0",
   '  if [ -n "$tls_for" ]; then echo "reloaded the server: it serves the renewed TLS certificate"; fi',

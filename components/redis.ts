@@ -13,7 +13,7 @@ import { metricsFor, redisExporter } from "./metrics";
 import { objectNames, podDnsNames, serviceDnsName } from "./names";
 import { mebibytes } from "./quantity";
 import { AUTH_DIR, PASSWORD_FILE, REDIS_PASSWORD_KEY, REDIS_PORT } from "./redisPaths";
-import { UNRESOLVED_FUNCTION } from "./shell";
+import { TLS_SUM_FUNCTION, UNRESOLVED_FUNCTION } from "./shell";
 import { TLS_DIR, TLS_FILES, tlsMount } from "./tls";
 import { StatefulWorkload } from "./statefulWorkload";
 import {
@@ -152,6 +152,7 @@ const PRELUDE = [
   "# valid_pw PASSWORD: it can go into redis.conf lines and ACL arguments as it is",
   `valid_pw() { case "$1" in ""|*[!${PASSWORD_CHARS}]*) return 1 ;; esac; }`,
   UNRESOLVED_FUNCTION,
+  TLS_SUM_FUNCTION,
 ];
 
 /**
@@ -472,7 +473,7 @@ export const REDIS_AUTH_SCRIPT = [
   'tls_for=""',
   "reload_tls() {",
   '  [ -n "$tls" ] || return 0',
-  `  _f="$(cat "$tls/${TLS_FILES.certificate}" "$tls/${TLS_FILES.key}" "$tls/${TLS_FILES.ca}" 2>/dev/null | cksum)" || return 0`,
+  '  _f="$(tls_sum "$tls")" || return 0',
   '  [ "$_f" != "$tls_for" ] || return 0',
   `  _set="CONFIG SET tls-cert-file $tls/${TLS_FILES.certificate} tls-key-file $tls/${TLS_FILES.key} tls-ca-cert-file $tls/${TLS_FILES.ca}"`,
   '  _p="$(cat "$state/current" 2>/dev/null)" || return 0',
@@ -618,13 +619,12 @@ export const SENTINEL_SCRIPT = [
   // rewritten as it learned (epochs, replicas, the other Sentinels): it forgets nothing. The other
   // Sentinels keep their majority meanwhile (about a second); a renewal reaches each pod's files
   // at its own kubelet sync, so the Sentinels restart at different times.
-  `tls_now() { cat "$tls/${TLS_FILES.certificate}" "$tls/${TLS_FILES.key}" "$tls/${TLS_FILES.ca}" 2>/dev/null | cksum; }`,
-  'loaded="$(tls_now)"',
+  'loaded="$(tls_sum "$tls")"',
   'redis-server "$dir/sentinel.conf" --sentinel & child=$!',
   `trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT`,
   'while kill -0 "$child" 2>/dev/null; do',
   `  sleep "\${SENTINEL_TLS_INTERVAL:-${AUTH_INTERVAL}}" & wait $!`,
-  '  now="$(tls_now)"',
+  '  now="$(tls_sum "$tls")"',
   '  [ "$now" != "$loaded" ] || continue',
   '  echo "sentinel: the TLS certificate was renewed: restarting the Sentinel on its own config to load it"',
   '  kill -TERM "$child" 2>/dev/null; wait "$child"',

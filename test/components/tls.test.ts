@@ -95,6 +95,11 @@ describe("TLS", () => {
         assert.ok(spec.dnsNames.includes(name), `${name} in ${spec.dnsNames}`);
       }
       // The StatefulSet waits for it: its pods mount the Secret it writes.
+      const sts = only(resources, STS);
+      assert.ok(
+        sts.options.dependsOn.includes(cert.urn),
+        "the StatefulSet waits for the Certificate",
+      );
       assert.deepEqual(
         pod.volumes.find((v: Obj) => v.name === "tls"),
         { name: "tls", secret: { secretName: "db-tls", defaultMode: 0o440 } },
