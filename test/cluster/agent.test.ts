@@ -117,16 +117,17 @@ describe("pod agent on a real API server: role labels steer the write and read S
     }
   }
 
-  before(async function () {
-    kube = await connectOrSkip(this, "agent suite");
-    work = mkdtempSync(join(tmpdir(), "agent-suite-"));
-    await clearNamespaces(kube, [NS], 120_000);
+  /**
+   * One `pulumi up` of the workload at `replicas`, as the engine orders it: every object, the wait
+   * for the rollout, then what waits for it (the read Service, the claim patches).
+   */
+  async function up(replicas: number): Promise<void> {
     const config = configOfStackFile(stackFile("prod"));
     config["stateful:storageClass"] = "standard";
     config["stateful:namespaces"] = JSON.stringify([
       {
         name: NS,
-        workloads: [{ kind: "postgres", name: NAME, replicas: 3, storage: { size: "1Gi" } }],
+        workloads: [{ kind: "postgres", name: NAME, replicas, storage: { size: "1Gi" } }],
       },
     ]);
     const { objects, afterRollout } = await renderConfig(config, STACK);
@@ -138,15 +139,21 @@ describe("pod agent on a real API server: role labels steer the write and read S
       }
     }
     await waitFor(
-      "the three pods to be ready",
+      `the ${replicas} pods to be ready`,
       async () => {
         const pods = await kube.list<Pod>("v1", "Pod", NS);
-        return pods.filter(isReady).length === 3 ? true : undefined;
+        return pods.filter(isReady).length === replicas ? true : undefined;
       },
       180_000,
     );
-    // What waits for the rollout, as under `pulumi up`: the read Service, the claim patches.
     assert.deepEqual(await applyAll(kube, afterRollout, false), [], "applied after the rollout");
+  }
+
+  before(async function () {
+    kube = await connectOrSkip(this, "agent suite");
+    work = mkdtempSync(join(tmpdir(), "agent-suite-"));
+    await clearNamespaces(kube, [NS], 120_000);
+    await up(3);
   });
 
   after(async function () {
@@ -180,6 +187,38 @@ describe("pod agent on a real API server: role labels steer the write and read S
     }
     await expectEndpoints(`${NAME}-rw`, [`${NAME}-1`]);
     await expectEndpoints(`${NAME}-ro`, [`${NAME}-0`, `${NAME}-2`]);
+  });
+
+  it("a later `pulumi up` (here a scale to 4) moves neither a label nor the write Service back to pod 0", async () => {
+    const roles = async () =>
+      Object.fromEntries(
+        (await kube.list<Pod>("v1", "Pod", NS)).map((p) => [
+          p.metadata.name,
+          p.metadata.labels?.[ROLE_LABEL] ?? "",
+        ]),
+      );
+    assert.deepEqual(await roles(), {
+      [`${NAME}-0`]: "replica",
+      [`${NAME}-1`]: "primary",
+      [`${NAME}-2`]: "replica",
+    });
+    await up(4);
+    assert.deepEqual(
+      await roles(),
+      {
+        [`${NAME}-0`]: "replica",
+        [`${NAME}-1`]: "primary",
+        [`${NAME}-2`]: "replica",
+        [`${NAME}-3`]: "",
+      },
+      "the pods kept the roles the failover gave them; the new pod waits for its agent",
+    );
+    await expectEndpoints(`${NAME}-rw`, [`${NAME}-1`]);
+    await expectEndpoints(`${NAME}-ro`, [`${NAME}-0`, `${NAME}-2`]);
+    const p3 = await pod(`${NAME}-3`);
+    const { replicas } = agentPass(ident(p3), await tokenOf(p3), { role: "replica\n" });
+    assert.equal(replicas, "4", "the new pod's agent may act: the Role names it");
+    await expectEndpoints(`${NAME}-ro`, [`${NAME}-0`, `${NAME}-2`, `${NAME}-3`]);
   });
 
   it("may not label a pod that is not its workload's", async () => {
