@@ -8,6 +8,12 @@
 //   controller creates it again, and its init containers run again.
 // - REPLICAS_FILE (written by the agent): the StatefulSet's `spec.replicas`, so that a primary knows
 //   which replicas are gone without a pod template that changes (and rolls every pod) on scaling.
+// - PEER_CLAIM_FILE (written by the agent): `absent` while pod 1's claim does not exist, `present`
+//   once it does. An empty pod 0 must not start as the primary while pod 1 may hold data; a pod 1
+//   that has no claim holds none, so pod 0 starts at once instead of waiting for it.
+// The agent is a sidecar that starts before the pod's init containers (an init container that
+// always restarts, Kubernetes 1.29+) and is started, its first pass done, before they run: the
+// kinds' init containers can read its files too.
 import * as k8s from "@pulumi/kubernetes";
 import { podName } from "./names";
 
@@ -19,6 +25,9 @@ export const ROLE_FILE = `${AGENT_DIR}/role`;
 export const RESTART_FILE = `${AGENT_DIR}/restart`;
 /** The StatefulSet's `spec.replicas`, written by the agent. */
 export const REPLICAS_FILE = `${AGENT_DIR}/replicas`;
+/** Whether pod 1's claim exists (`absent` or `present`), written by the agent. */
+export const PEER_CLAIM_FILE = `${AGENT_DIR}/peer-claim`;
+export const PEER_CLAIM = { absent: "absent", present: "present" } as const;
 /** The pod label that carries the role; the write Service selects `primary`, the read Service `replica`. */
 export const ROLE_LABEL = "stateful-workloads/role";
 export const ROLES = { primary: "primary", replica: "replica" } as const;
@@ -47,10 +56,15 @@ export const AGENT_CREDENTIALS_DIR = "/var/run/secrets/kubernetes.io/serviceacco
 export const AGENT_CREDENTIALS_VOLUME = "kube-api";
 /** Seconds between two passes of the agent's loop. */
 export const AGENT_INTERVAL = 2;
-/** Passes between two reads of the StatefulSet's replica count (one minute at the default interval). */
+/**
+ * Passes between two reads of the StatefulSet's replica count and of pod 1's claim (one minute at
+ * the default interval).
+ */
 export const AGENT_REPLICAS_EVERY = 30;
 /** Passes between two re-applications of the role label (so a label removed by hand comes back). */
 export const AGENT_RELABEL_EVERY = 150;
+/** Seconds the agent's first pass may take before the kubelet restarts it: three calls of 10 s, and room. */
+export const AGENT_STARTUP_SECONDS = 60;
 /** The agent is unready when its loop has not completed a pass for this many seconds. */
 export const AGENT_STALE_SECONDS = 30;
 export const AGENT_RESOURCES = {
@@ -74,6 +88,7 @@ export const AGENT_SCRIPT = [
   'ns="$(cat "$sa/namespace")"',
   'pod="/api/v1/namespaces/$ns/pods/$POD_NAME"',
   'scale="/apis/apps/v1/namespaces/$ns/statefulsets/$STATEFULSET_NAME/scale"',
+  'claim="/api/v1/namespaces/$ns/persistentvolumeclaims/$PEER_CLAIM"',
   'reply="$(mktemp)"',
   "trap 'rm -f \"$reply\"; exit 0' TERM INT",
   'said=""',
@@ -118,6 +133,16 @@ export const AGENT_SCRIPT = [
   '      n="$(tr -d \' \\n\' <"$reply" | sed -n \'s/.*"spec":{"replicas":\\([0-9]*\\)}.*/\\1/p\')"',
   '      printf \'%s\\n\' "${n:-0}" >"$dir/replicas.new" && mv -f "$dir/replicas.new" "$dir/replicas"',
   '    else say "reading the replica count failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null)"; fi',
+  // Only a 404 says that the claim does not exist; any other failure leaves the last answer.
+  '    code="$(call GET "$claim")"',
+  '    case "$code" in',
+  `      200) held=${PEER_CLAIM.present} ;;`,
+  `      404) held=${PEER_CLAIM.absent} ;;`,
+  '      *) held=""; say "reading claim $PEER_CLAIM failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null)" ;;',
+  "    esac",
+  '    if [ -n "$held" ]; then',
+  '      printf \'%s\\n\' "$held" >"$dir/peer-claim.new" && mv -f "$dir/peer-claim.new" "$dir/peer-claim"',
+  "    fi",
   "  fi",
   '  date +%s >"$dir/agent-heartbeat"',
   '  [ "$interval" = 0 ] && break',
@@ -131,8 +156,11 @@ export const AGENT_READINESS_SCRIPT =
   `beat="$(cat ${AGENT_DIR}/agent-heartbeat 2>/dev/null)" || exit 1; ` +
   `[ $(( $(date +%s) - beat )) -lt ${AGENT_STALE_SECONDS} ]`;
 
-/** The agent's container; `statefulSet` names the StatefulSet whose replica count it reads. */
-export function agentContainer(statefulSet: string) {
+/**
+ * The agent's container, a sidecar started before the init containers: `statefulSet` names the
+ * StatefulSet whose replica count it reads, `peerClaim` pod 1's claim.
+ */
+export function agentContainer(statefulSet: string, peerClaim: string) {
   const field = (name: string, fieldPath: string) => ({
     name,
     valueFrom: { fieldRef: { fieldPath } },
@@ -145,12 +173,24 @@ export function agentContainer(statefulSet: string) {
       field("POD_NAME", "metadata.name"),
       field("POD_UID", "metadata.uid"),
       { name: "STATEFULSET_NAME", value: statefulSet },
+      { name: "PEER_CLAIM", value: peerClaim },
     ],
+    // A sidecar: it runs for the pod's whole life, from before the init containers to after the
+    // other containers have stopped.
+    restartPolicy: "Always" as const,
     resources: AGENT_RESOURCES,
     volumeMounts: [
       agentMount,
       { name: AGENT_CREDENTIALS_VOLUME, mountPath: AGENT_CREDENTIALS_DIR, readOnly: true },
     ],
+    // The next init container starts once the first pass is done, so its files are there to read.
+    // A pass ends whatever the API answers (each call gives up after 10 s).
+    startupProbe: {
+      exec: { command: ["sh", "-c", AGENT_READINESS_SCRIPT] },
+      periodSeconds: 1,
+      timeoutSeconds: 2,
+      failureThreshold: AGENT_STARTUP_SECONDS,
+    },
     readinessProbe: {
       exec: { command: ["sh", "-c", AGENT_READINESS_SCRIPT] },
       periodSeconds: 10,
@@ -191,9 +231,10 @@ export function agentVolumes(): k8s.types.input.core.v1.Volume[] {
 
 /**
  * What the agent may do, and no more: read and label (patch) and delete its workload's own pods by
- * name, and read its StatefulSet's scale. The pod names follow the replica count.
+ * name, read its StatefulSet's scale, and read pod 1's claim (`peerClaim`). The pod names follow
+ * the replica count.
  */
-export function agentRules(statefulSet: string, replicas: number) {
+export function agentRules(statefulSet: string, replicas: number, peerClaim: string) {
   return [
     {
       apiGroups: [""],
@@ -205,6 +246,12 @@ export function agentRules(statefulSet: string, replicas: number) {
       apiGroups: ["apps"],
       resources: ["statefulsets/scale"],
       resourceNames: [statefulSet],
+      verbs: ["get"],
+    },
+    {
+      apiGroups: [""],
+      resources: ["persistentvolumeclaims"],
+      resourceNames: [peerClaim],
       verbs: ["get"],
     },
   ];

@@ -36,6 +36,12 @@ const container = (name: string, r: Res, workloadResources = false): ContainerRe
   ...(workloadResources ? { workloadResources } : {}),
 });
 
+/** The pod agent (components/agent.ts): a sidecar, the first init container. */
+const agent: ContainerResources = {
+  ...container("agent", AGENT_RESOURCES),
+  restartPolicy: "Always",
+};
+
 /**
  * The containers of one pod of a workload and their resources, as its component renders them: the
  * main container gets the workload's resources (the kind's when unset, a memory limit equal to the
@@ -58,7 +64,7 @@ export function podResourcesOf(
       };
     case "redis":
       return {
-        initContainers: [],
+        initContainers: [agent],
         containers: [
           main,
           container("auth", AUTH_RESOURCES),
@@ -66,19 +72,13 @@ export function podResourcesOf(
           ...((args.sentinel ?? redisSentinelDefault(replicas ?? 1))
             ? [container("sentinel", SENTINEL_RESOURCES)]
             : []),
-          container("agent", AGENT_RESOURCES),
           ...exporter,
         ],
       };
     case "postgres":
       return {
-        initContainers: [container("clone-primary", resources, true)],
-        containers: [
-          main,
-          container("reconcile", RECONCILE_RESOURCES),
-          container("agent", AGENT_RESOURCES),
-          ...exporter,
-        ],
+        initContainers: [agent, container("clone-primary", resources, true)],
+        containers: [main, container("reconcile", RECONCILE_RESOURCES), ...exporter],
       };
     case "cassandra":
       return {

@@ -11,6 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
   agentMount,
+  PEER_CLAIM,
+  PEER_CLAIM_FILE,
   REPLICAS_FILE,
   RESTART_FILE,
   ROLE_FILE,
@@ -117,10 +119,11 @@ export const STREAM_STALL_SECONDS = 60;
  */
 export const POSTGRES_RECLONE_MARKER = `${MOUNT}/reclone`;
 /**
- * Seconds an empty pod 0 waits for a pod 1 whose name does not resolve before it initialises a new
- * primary. Under OrderedReady the controller creates no pod 1 while pod 0 is unready, so such a pod
- * 1 is either absent for good (a first start, one pod) or was created moments before and is being
- * given an address, which takes seconds. Every first start pays this once.
+ * Seconds an empty pod 0 waits for a pod 1 whose name does not resolve, but whose claim exists,
+ * before it initialises a new primary. Under OrderedReady the controller creates no pod 1 while pod
+ * 0 is unready, so such a pod 1 was scaled away, or was created moments before and is being given
+ * an address, which takes seconds. A pod 1 without a claim (a first start, one pod) never held data
+ * and is not waited for.
  */
 export const POSTGRES_ABSENT_GRACE_SECONDS = 60;
 
@@ -247,8 +250,9 @@ const REPLICATION_FUNCTIONS = [
  * `hold_while_pod1_may_hold_data`, on an empty pod 0 only, asks pod 1 (FIRST_REPLICA_HOST) over a
  * replication connection whether it holds a database (IDENTIFY_SYSTEM answers on a standby) and
  * holds pod 0 back while it does, or exists without answering; it lets pod 0 initialise a new
- * primary once pod 1's name has not resolved for ABSENT_GRACE seconds, or go on as soon as
- * restore.sh has filled PGDATA.
+ * primary at once when pod 1's name does not resolve and the agent says that pod 1 has no claim,
+ * once the name has not resolved for ABSENT_GRACE seconds otherwise, or as soon as restore.sh has
+ * filled PGDATA.
  */
 const INIT_FUNCTIONS = [
   UNRESOLVED_FUNCTION,
@@ -279,6 +283,10 @@ const INIT_FUNCTIONS = [
   "    _state=$(pod1_state)",
   "    case $_state in",
   "      absent)",
+  // No claim for pod 1 (the agent asked the API server): pod 1 never held data, nothing to wait for.
+  `        if [ "$(cat "\${PEER_CLAIM_FILE:-${PEER_CLAIM_FILE}}" 2>/dev/null)" = ${PEER_CLAIM.absent} ]; then`,
+  '          echo "$FIRST_REPLICA_HOST does not exist and has no claim: no replica holds data; initialising a new, empty primary"; return 0',
+  "        fi",
   // Whole seconds: more than the grace apart on the clock is at least the grace in fact.
   '        if [ $(( $(date +%s) - _since )) -gt "$_grace" ]; then',
   '          echo "$FIRST_REPLICA_HOST does not exist after ${_grace}s: initialising a new, empty primary"; return 0',
@@ -949,7 +957,8 @@ export class Postgres extends pulumi.ComponentResource {
               { name: "FIRST_REPLICA_HOST", value: firstReplica },
             ],
             resources: resources,
-            volumeMounts: [mounts.data, mounts.run, mounts.auth, mounts.scripts],
+            // The agent says whether pod 1 has a claim.
+            volumeMounts: [mounts.data, mounts.run, mounts.auth, mounts.scripts, agentMount],
           },
         ],
         containers: [

@@ -6,7 +6,7 @@
 // changed Secret to the running server and Sentinel.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { agentMount, ROLES, SET_ROLE_FUNCTION } from "./agent";
+import { agentMount, PEER_CLAIM, PEER_CLAIM_FILE, ROLES, SET_ROLE_FUNCTION } from "./agent";
 import { redisSentinelDefault } from "./defaults";
 import { assertValidWorkload } from "./workloadRules";
 import { metricsFor, redisExporter } from "./metrics";
@@ -226,8 +226,9 @@ const SENTINEL_FUNCTIONS = [
 ];
 
 /**
- * Seconds an empty pod 0 waits for a pod 1 whose name does not resolve before it starts as a new
- * primary: time for a pod 1 rescheduled at the same moment to be given an address.
+ * Seconds an empty pod 0 waits for a pod 1 whose name does not resolve, but whose claim exists,
+ * before it starts as a new primary: time for a pod 1 rescheduled at the same moment to be given an
+ * address. A pod 1 without a claim (a first start, or a single pod) is not waited for.
  */
 export const ABSENT_GRACE_SECONDS = 120;
 
@@ -299,8 +300,9 @@ export const REDIS_START_SCRIPT = [
   "}",
   // Only pod 1 saying that it is empty lets an empty pod 0 start as the primary on a first start. A
   // pod 1 that exists but does not answer yet (both pods rescheduled at once) may hold data: pod 0
-  // waits. A name that does not resolve (a first start under OrderedReady, which creates pod 1 once
-  // pod 0 is ready) is waited for REDIS_ABSENT_GRACE seconds, in case pod 1 is only not placed yet.
+  // waits. A name that does not resolve is no pod 1 at all when pod 1 has no claim either (a first
+  // start, or one pod): pod 0 starts at once. With a claim, pod 1 may be only not placed yet, or
+  // held back by OrderedReady until pod 0 is ready: it is waited for REDIS_ABSENT_GRACE seconds.
   // A pod that the Sentinels name the primary waits until they elect another: it does not answer,
   // so they do. The `waiting` file keeps liveness from restarting the pod meanwhile.
   'if [ -z "$replicaof" ] && { [ -n "$by" ] || [ -n "${FIRST_REPLICA_HOST:-}" ]; } && empty; then',
@@ -316,9 +318,13 @@ export const REDIS_START_SCRIPT = [
   '    if [ -n "$by" ]; then hold "the Sentinels name this pod the primary" "$advice"; else',
   '      case "$(peer)" in',
   "        empty) break ;;",
+  "        absent)",
+  // No claim for pod 1 (the agent asked the API server): pod 1 never held data, nothing to wait for.
+  `          if [ "$(cat "\${PEER_CLAIM_FILE:-${PEER_CLAIM_FILE}}" 2>/dev/null)" = ${PEER_CLAIM.absent} ]; then`,
+  '            echo "redis: $FIRST_REPLICA_HOST does not exist and has no claim: no replica holds data; starting as a new primary"; break; fi',
   // Whole seconds: more than the grace apart on the clock is at least the grace in fact.
-  '        absent) if [ $(( $(date +%s) - since )) -gt "$grace" ]; then',
-  '          echo "redis: $FIRST_REPLICA_HOST does not exist after ${grace}s: starting as a new primary"; break; fi ;;',
+  '          if [ $(( $(date +%s) - since )) -gt "$grace" ]; then',
+  '            echo "redis: $FIRST_REPLICA_HOST does not exist after ${grace}s: starting as a new primary"; break; fi ;;',
   '        *) hold "$FIRST_REPLICA_HOST holds data (or did not say it is empty)" "$advice" ;;',
   "      esac",
   "    fi",
@@ -845,8 +851,9 @@ export class Redis extends pulumi.ComponentResource {
               { name: "config", mountPath: CONFIG_DIR, readOnly: true },
               authMount,
               stateMount,
-              // The preStop hook writes the role of a primary that handed it over.
-              ...(sentinel ? [agentMount] : []),
+              // The agent says whether pod 1 has a claim; the preStop hook writes the role of a
+              // primary that handed it over.
+              agentMount,
               ...(tls ? [tlsMount] : []),
             ],
             ...(sentinel

@@ -668,6 +668,8 @@ export class StatefulWorkload extends pulumi.ComponentResource {
         },
         opts,
       );
+    // Pod 1's claim: an empty pod 0 starts at once as the primary while it does not exist.
+    const peerClaim = claimName(CLAIM_TEMPLATE, names.statefulSet, 1);
     if (args.primaryAndReplicas) {
       this.serviceAccount = new k8s.core.v1.ServiceAccount(
         name,
@@ -678,7 +680,7 @@ export class StatefulWorkload extends pulumi.ComponentResource {
         name,
         {
           metadata: metadata(names.agentRole),
-          rules: agentRules(names.statefulSet, args.replicas),
+          rules: agentRules(names.statefulSet, args.replicas, peerClaim),
         },
         child,
       );
@@ -840,13 +842,12 @@ export class StatefulWorkload extends pulumi.ComponentResource {
               },
               // Spread over nodes and zones; node selector, node affinity, tolerations.
               ...podPlacement(args, selector),
-              initContainers: (args.initContainers ?? []).map(hardened),
-              containers: [
-                mainContainer,
-                ...sidecars,
-                ...(args.primaryAndReplicas ? [agentContainer(names.statefulSet)] : []),
-                ...exporterContainers,
+              // The agent first: a sidecar that the kind's init containers can already rely on.
+              initContainers: [
+                ...(args.primaryAndReplicas ? [agentContainer(names.statefulSet, peerClaim)] : []),
+                ...(args.initContainers ?? []),
               ].map(hardened),
+              containers: [mainContainer, ...sidecars, ...exporterContainers].map(hardened),
               volumes,
             },
           },

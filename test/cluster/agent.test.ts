@@ -64,10 +64,12 @@ describe("pod agent on a real API server: role labels steer the write and read S
         POD_NAME: pod.name,
         POD_UID: pod.uid,
         STATEFULSET_NAME: NAME,
+        PEER_CLAIM: `data-${NAME}-1`,
       },
     });
     assert.equal(run.status, 0, `the agent's pass ended with ${run.status}: ${run.stderr}`);
-    return { out: run.stdout, replicas: readFileSync(join(dir, "replicas"), "utf8").trim() };
+    const read = (f: string) => readFileSync(join(dir, f), "utf8").trim();
+    return { out: run.stdout, replicas: read("replicas"), peerClaim: read("peer-claim") };
   }
 
   /** A token of the workload's service account, bound to the pod as the kubelet's would be. */
@@ -153,7 +155,7 @@ describe("pod agent on a real API server: role labels steer the write and read S
     kube = await connectOrSkip(this, "agent suite");
     work = mkdtempSync(join(tmpdir(), "agent-suite-"));
     await clearNamespaces(kube, [NS], 120_000);
-    await up(3);
+    await up(1);
   });
 
   after(async function () {
@@ -161,6 +163,17 @@ describe("pod agent on a real API server: role labels steer the write and read S
     await clearNamespaces(kube, [NS], 120_000);
     await deleteVolumes(kube, STACK);
     rmSync(work, { recursive: true, force: true });
+  });
+
+  it("tells pod 0 that pod 1 has no claim while there is one pod, and that it has one once there are more", async () => {
+    const p0 = await pod(`${NAME}-0`);
+    const alone = agentPass(ident(p0), await tokenOf(p0), {});
+    assert.equal(alone.peerClaim, "absent", alone.out);
+    assert.equal(alone.replicas, "1");
+    await up(3);
+    const more = agentPass(ident(p0), await tokenOf(p0), {});
+    assert.equal(more.peerClaim, "present", more.out);
+    assert.equal(more.replicas, "3");
   });
 
   it("no pod is in the write or read Service before the agent labels it", async () => {
@@ -274,12 +287,17 @@ describe("pod agent on a real API server: role labels steer the write and read S
 });
 
 /**
- * The test plays each pod's agent itself, so the rendered agent container is left out: on a
- * cluster that runs containers (kind), a running agent would label the pods behind the test's back.
+ * The test plays each pod's agent itself, so the rendered agent (the first init container, a
+ * sidecar) is left out: on a cluster that runs containers (kind), a running agent would label the
+ * pods behind the test's back.
  */
 function withoutAgent(o: KubeObject): KubeObject {
   if (o.kind !== "StatefulSet") return o;
-  const pod = (o as StatefulSetManifest).spec.template.spec as { containers: { name: string }[] };
-  pod.containers = pod.containers.filter((c) => c.name !== "agent");
+  const pod = (o as StatefulSetManifest).spec.template.spec as {
+    initContainers?: { name: string }[];
+  };
+  const agents = (pod.initContainers ?? []).filter((c) => c.name === "agent");
+  assert.equal(agents.length, 1, "the rendered pod runs the agent as an init container");
+  pod.initContainers = pod.initContainers!.filter((c) => c.name !== "agent");
   return o;
 }

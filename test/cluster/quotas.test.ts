@@ -55,7 +55,7 @@ function namespace(name: string): RawNamespace {
           limits: { cpu: "100m", memory: "128Mi" },
         },
       },
-      // Four containers per pod (redis, auth, sentinel, agent).
+      // Four containers per pod (redis, auth, sentinel, and the agent sidecar).
       {
         kind: "redis",
         name: "cache",
@@ -182,9 +182,12 @@ describe("namespace quotas on a real API server", function () {
   it("gives the containers that set none the LimitRange's default CPU limit", async () => {
     const pod = await kube.get<PodWithResources>("v1", "Pod", NS, "cache-0");
     const limits = Object.fromEntries(
-      pod.spec.containers.map((c) => [c.name, c.resources?.limits?.cpu]),
+      [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => [
+        c.name,
+        c.resources?.limits?.cpu,
+      ]),
     );
-    assert.deepEqual(limits, { redis: "500m", auth: "500m", sentinel: "500m", agent: "500m" });
+    assert.deepEqual(limits, { agent: "500m", redis: "500m", auth: "500m", sentinel: "500m" });
     const web = await kube.get<PodWithResources>("v1", "Pod", NS, "web-0");
     assert.equal(web.spec.containers[0].resources?.limits?.cpu, "100m");
     assert.equal(web.spec.initContainers?.[0].resources?.limits?.cpu, "500m");

@@ -9,8 +9,15 @@ import { AGENT_SCRIPT, ROLE_LABEL } from "../../components/agent";
 
 const TOKEN = "token-that-must-stay-off-argv";
 
-/** One pass of the agent with a curl that answers `status` and `body` and logs every call. */
-function pass(files: Record<string, string>, reply = { status: "200", body: "{}" }) {
+/**
+ * One pass of the agent with a curl that answers `status` and `body` (or `claimStatus` for a claim)
+ * and logs every call.
+ */
+function pass(
+  files: Record<string, string>,
+  reply = { status: "200", body: "{}" },
+  claimStatus = reply.status,
+) {
   const dir = mkdtempSync(join(tmpdir(), "agent-"));
   const sa = join(dir, "sa");
   const bin = join(dir, "bin");
@@ -29,9 +36,10 @@ function pass(files: Record<string, string>, reply = { status: "200", body: "{}"
       `log="${dir}/calls"`,
       'printf "ARGV %s\\n" "$*" >>"$log"',
       'printf "STDIN %s\\n" "$(cat)" >>"$log"',
+      "for url; do :; done",
       'while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift ;; esac; shift; done',
       `cp "${dir}/reply" "$out"`,
-      `printf %s "${reply.status}"`,
+      `case "$url" in */persistentvolumeclaims/*) printf %s "${claimStatus}" ;; *) printf %s "${reply.status}" ;; esac`,
     ].join("\n"),
   );
   chmodSync(join(bin, "curl"), 0o755);
@@ -46,6 +54,7 @@ function pass(files: Record<string, string>, reply = { status: "200", body: "{}"
       POD_NAME: "db-1",
       POD_UID: "uid-1",
       STATEFULSET_NAME: "db",
+      PEER_CLAIM: "data-db-1",
     },
   });
   assert.equal(run.status, 0, run.stderr);
@@ -53,7 +62,9 @@ function pass(files: Record<string, string>, reply = { status: "200", body: "{}"
   const replicas = existsSync(join(dir, "replicas"))
     ? readFileSync(join(dir, "replicas"), "utf8").trim()
     : undefined;
-  return { out: run.stdout, calls, replicas };
+  const read = (f: string) =>
+    existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8").trim() : undefined;
+  return { out: run.stdout, calls, replicas, peerClaim: read("peer-claim") };
 }
 
 describe("pod agent script (stand-in curl)", () => {
@@ -103,5 +114,28 @@ describe("pod agent script (stand-in curl)", () => {
     const { calls, out } = pass({ restart: "its WAL is gone\n" });
     assert.match(calls, /-X DELETE .*"preconditions":\{"uid":"uid-1"\}/);
     assert.match(out, /deleted this pod so that it starts over: its WAL is gone/);
+  });
+
+  it("says whether pod 1's claim exists: absent on 404 only, present on 200", () => {
+    const absent = pass({}, { status: "200", body: "{}" }, "404");
+    assert.match(
+      absent.calls,
+      /-X GET .*https:\/\/api\.test\/api\/v1\/namespaces\/data\/persistentvolumeclaims\/data-db-1/,
+    );
+    assert.equal(absent.peerClaim, "absent");
+    assert.equal(pass({}, { status: "200", body: "{}" }, "200").peerClaim, "present");
+  });
+
+  it("keeps its last answer on pod 1's claim when the API fails, and says why", () => {
+    for (const status of ["403", "500", "000"]) {
+      const { out, peerClaim } = pass(
+        { "peer-claim": "present\n" },
+        { status: "200", body: "{}" },
+        status,
+      );
+      assert.equal(peerClaim, "present", `after HTTP ${status}`);
+      assert.match(out, new RegExp(`reading claim data-db-1 failed: HTTP ${status}`));
+    }
+    assert.equal(pass({}, { status: "200", body: "{}" }, "403").peerClaim, undefined, "no guess");
   });
 });

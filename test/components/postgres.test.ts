@@ -58,7 +58,7 @@ async function build(overrides: Partial<PostgresArgs> = {}) {
     pod,
     container: pod.containers[0],
     sidecar: pod.containers.find((c: Obj) => c.name === "reconcile"),
-    clone: pod.initContainers[0],
+    clone: pod.initContainers.find((c: Obj) => c.name === "clone-primary"),
   };
 }
 
@@ -118,9 +118,10 @@ describe("Postgres", () => {
     });
     assert.deepEqual(
       [...pod.initContainers, ...pod.containers].map((c: Obj) => c.name),
-      ["clone-primary", "postgresql", "reconcile", "agent"],
+      ["agent", "clone-primary", "postgresql", "reconcile"],
+      "the agent first, a sidecar that the init container can read",
     );
-    const agent = pod.containers.find((c: Obj) => c.name === "agent");
+    const agent = pod.initContainers.find((c: Obj) => c.name === "agent");
     assert.equal(
       agent.volumeMounts.find((m: Obj) => m.name === "auth"),
       undefined,

@@ -121,7 +121,12 @@ describe("Redis", () => {
     const { pod, container, sidecar } = await build();
     assert.deepEqual(
       pod.containers.map((c: Obj) => c.name),
-      ["redis", "auth", "sentinel", "agent"],
+      ["redis", "auth", "sentinel"],
+    );
+    assert.deepEqual(
+      pod.initContainers.map((c: Obj) => [c.name, c.restartPolicy]),
+      [["agent", "Always"]],
+      "the agent, a sidecar",
     );
     assert.equal(sidecar.name, "auth");
     assert.equal(sidecar.image, container.image);

@@ -110,17 +110,12 @@ describe("Redis with Sentinel", () => {
   it("runs Sentinel from 3 replicas by default, not below, and as the config says", async () => {
     const names = async (args: Partial<RedisArgs>) =>
       (await build(args)).pod.containers.map((c: Obj) => c.name);
-    assert.deepEqual(await names({}), ["redis", "auth", "sentinel", "agent"]);
-    assert.deepEqual(await names({ replicas: 5 }), ["redis", "auth", "sentinel", "agent"]);
-    assert.deepEqual(await names({ replicas: 2 }), ["redis", "auth", "agent"]);
-    assert.deepEqual(await names({ replicas: 1 }), ["redis", "auth", "agent"]);
-    assert.deepEqual(await names({ replicas: 3, sentinel: false }), ["redis", "auth", "agent"]);
-    assert.deepEqual(await names({ replicas: 4, sentinel: true }), [
-      "redis",
-      "auth",
-      "sentinel",
-      "agent",
-    ]);
+    assert.deepEqual(await names({}), ["redis", "auth", "sentinel"]);
+    assert.deepEqual(await names({ replicas: 5 }), ["redis", "auth", "sentinel"]);
+    assert.deepEqual(await names({ replicas: 2 }), ["redis", "auth"]);
+    assert.deepEqual(await names({ replicas: 1 }), ["redis", "auth"]);
+    assert.deepEqual(await names({ replicas: 3, sentinel: false }), ["redis", "auth"]);
+    assert.deepEqual(await names({ replicas: 4, sentinel: true }), ["redis", "auth", "sentinel"]);
   });
 
   it("runs the sentinel container from the same image, restricted, small, with its own writable config", async () => {

@@ -476,12 +476,20 @@ describe("StatefulWorkload", () => {
       const spec = pod(resources);
       assert.equal(spec.serviceAccountName, "db");
       assert.equal(spec.automountServiceAccountToken, false);
-      const agent = spec.containers.find((c: Obj) => c.name === "agent");
-      assert.ok(agent, "an agent container");
+      const agent = spec.initContainers?.[0];
+      assert.equal(agent?.name, "agent", "the agent is the first init container");
       assert.match(agent.image, /^curlimages\/curl:\d+\.\d+\.\d+$/, "a pinned image");
       assert.equal(agent.securityContext.allowPrivilegeEscalation, false);
       assert.deepEqual(agent.securityContext.capabilities, { drop: ["ALL"] });
       assert.ok(agent.readinessProbe, "a readiness probe");
+      assert.deepEqual(
+        agent.env.find((e: Obj) => e.name === "PEER_CLAIM"),
+        { name: "PEER_CLAIM", value: "data-db-1" },
+        "pod 1's claim, whose existence it reports",
+      );
+      assert.ok(!spec.containers.some((c: Obj) => c.name === "agent"), "and only there");
+      assert.equal(agent.restartPolicy, "Always", "a sidecar: it runs for the pod's whole life");
+      assert.ok(agent.startupProbe, "the next init container waits for its first pass");
       const credentials = spec.volumes.find((v: Obj) => v.projected);
       assert.deepEqual(
         credentials.projected.sources.map((s: Obj) => Object.keys(s)[0]),
@@ -501,7 +509,7 @@ describe("StatefulWorkload", () => {
       });
     });
 
-    it("lets the agent label, delete and read only its own pods, and read its StatefulSet's scale", async () => {
+    it("lets the agent label, delete and read only its own pods, read its StatefulSet's scale and pod 1's claim", async () => {
       const { resources } = await build({ primaryAndReplicas: true, replicas: 2 });
       const role = only(resources, "kubernetes:rbac.authorization.k8s.io/v1:Role").inputs as Obj;
       assert.deepEqual(role.rules, [
@@ -515,6 +523,12 @@ describe("StatefulWorkload", () => {
           apiGroups: ["apps"],
           resources: ["statefulsets/scale"],
           resourceNames: ["db"],
+          verbs: ["get"],
+        },
+        {
+          apiGroups: [""],
+          resources: ["persistentvolumeclaims"],
+          resourceNames: ["data-db-1"],
           verbs: ["get"],
         },
       ]);

@@ -138,15 +138,19 @@ describe("PostgreSQL pod scripts: pod 0 back with an empty claim (real server)",
     );
   });
 
-  it("pod 1's name does not resolve: waits the grace period, then initialises a new primary", async function () {
-    const lookup = spawnSync("getent", ["hosts", ABSENT]);
-    if (lookup.status !== 2) {
+  const skipUnlessUnresolved = (ctx: Mocha.Context) => {
+    if (spawnSync("getent", ["hosts", ABSENT]).status !== 2) {
       console.log(`      skipped: the resolver here does not say that ${ABSENT} does not exist`);
-      return this.skip();
+      ctx.skip();
     }
+  };
+
+  it("pod 1's name does not resolve but its claim exists: waits the grace period, then initialises a new primary", async function () {
+    skipUnlessUnresolved(this);
     const pod0 = await lab.pod("new-0");
     pod0.writeSecret(passwords);
     const started = Date.now();
+    pod0.writePeerClaim("present");
     const init = pod0Init(pod0, ABSENT, 5432, { ABSENT_GRACE: "2" });
     await waitFor("the init container to end", 15, () => (init.exited() ? true : undefined));
     assert.equal(init.child.exitCode, 0);
@@ -156,6 +160,33 @@ describe("PostgreSQL pod scripts: pod 0 back with an empty claim (real server)",
       `${ABSENT} does not exist after 2s: initialising a new, empty primary`,
       "pod 0 is the primary: nothing to clone",
     ]);
+  });
+
+  it("pod 1 neither resolves nor has a claim (a first start): initialises a new primary at once", async function () {
+    skipUnlessUnresolved(this);
+    const pod0 = await lab.pod("first-0");
+    pod0.writeSecret(passwords);
+    const started = Date.now();
+    pod0.writePeerClaim("absent");
+    const init = pod0Init(pod0, ABSENT, 5432, { ABSENT_GRACE: "30" });
+    await waitFor("the init container to end", 15, () => (init.exited() ? true : undefined));
+    assert.equal(init.child.exitCode, 0);
+    assert.ok(Date.now() - started < 15_000, "did not wait out the 30 s grace");
+    assert.deepEqual(lines(init), [
+      `${ABSENT} does not exist and has no claim: no replica holds data; initialising a new, empty primary`,
+      "pod 0 is the primary: nothing to clone",
+    ]);
+  });
+
+  it("the claim's absence counts only for a name that does not resolve: a silent pod 1 still holds pod 0", async () => {
+    const pod0 = await lab.pod("stale-0");
+    pod0.writeSecret(passwords);
+    pod0.writePeerClaim("absent");
+    const init = pod0Init(pod0, "127.0.0.1", await freePort());
+    await waitFor("the hold line", 10, () => (lines(init).length > 0 ? true : undefined));
+    await sleep(1000);
+    assert.equal(init.exited(), false, "held");
+    assert.match(lines(init)[0], /^NOT STARTING: .* exists but does not answer/);
   });
 
   it("restore.sh refuses where it has nothing to do", async () => {

@@ -304,6 +304,13 @@ export class Pod {
     renameSync(tmp, this.replicasFile);
   }
 
+  /** Plays the agent: writes whether pod 1's claim exists. */
+  writePeerClaim(answer: "absent" | "present"): void {
+    const file = join(this.agent, "peer-claim");
+    writeFileSync(file, `${answer}\n`);
+    this.lab.own(file);
+  }
+
   /** What a file holds, or undefined when it is not there. */
   read(path: string): string | undefined {
     return existsSync(path) ? readFileSync(path, "utf8") : undefined;
@@ -343,6 +350,7 @@ export class Pod {
       RESTART_FILE: this.restartFile,
       REPLICAS_FILE: this.replicasFile,
       ROLE_FILE: join(this.agent, "role"),
+      PEER_CLAIM_FILE: join(this.agent, "peer-claim"),
       ...extra,
     };
   }

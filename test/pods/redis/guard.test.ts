@@ -97,15 +97,26 @@ describe("Redis pods: pod 0 with an empty claim (real redis-server)", function (
     await waitFor("pod 0 to answer", listening(0), 8000);
   });
 
-  it("starts, after a grace period, when no pod 1 exists under that name", async () => {
+  /**
+   * Pod 0, stopped and emptied, with a pod 1 name that does not resolve, the grace in seconds, and
+   * what the agent says of pod 1's claim.
+   */
+  async function emptyWithoutPod1(grace: number, claim: "absent" | "present") {
     const [pod0] = set!.pods;
     await pod0.stop();
     rmSync(pod0.data, { recursive: true, force: true });
     mkdirSync(pod0.data);
     const lone = pod0.withEnv({
       FIRST_REPLICA_HOST: "cache-1.cache.nowhere.invalid",
-      REDIS_ABSENT_GRACE: "2",
+      REDIS_ABSENT_GRACE: String(grace),
     });
+    lone.writePeerClaim(claim);
+    return lone;
+  }
+
+  it("starts, after a grace period, when no pod 1 exists under that name but its claim does", async () => {
+    const [pod0] = set!.pods;
+    const lone = await emptyWithoutPod1(2, "present");
     const started = Date.now();
     lone.start();
     await sleep(1000);
@@ -118,7 +129,28 @@ describe("Redis pods: pod 0 with an empty claim (real redis-server)", function (
     assert.match(lone.server!.log, /does not exist after 2s: starting as a new primary/);
     assert.doesNotMatch(lone.server!.log, /NOT STARTING/);
     await lone.stop();
+    lone.writePeerClaim(undefined);
     pod0.start(); // back to the pair's own env for the next test
+    await waitFor("pod 0 to answer", listening(0), 8000);
+  });
+
+  it("starts at once when pod 1 neither resolves nor has a claim (a first start, one pod)", async () => {
+    const [pod0] = set!.pods;
+    const lone = await emptyWithoutPod1(30, "absent");
+    const started = Date.now();
+    lone.start();
+    await waitFor("pod 0 to answer", () => lone.cli(PW, "PING") === "PONG", 10000);
+    assert.ok(Date.now() - started < 10000, "did not wait out the 30 s grace");
+    assert.match(
+      lone.server!.log,
+      /cache-1\.cache\.nowhere\.invalid does not exist and has no claim: no replica holds data; starting as a new primary/,
+    );
+    await lone.stop();
+    lone.writePeerClaim(undefined);
+    // Back to the pair: pod 0 starts empty next to pod 1, which says it is empty too.
+    rmSync(pod0.data, { recursive: true, force: true });
+    mkdirSync(pod0.data);
+    pod0.start();
     await waitFor("pod 0 to answer", listening(0), 8000);
   });
 

@@ -109,6 +109,12 @@ export class Pod {
     renameSync(`${file}.new`, file);
   }
 
+  /** Plays the agent: writes whether pod 1's claim exists. */
+  writePeerClaim(answer: "absent" | "present" | undefined): void {
+    if (answer) writeFileSync(this.env.PEER_CLAIM_FILE, `${answer}\n`);
+    else rmSync(this.env.PEER_CLAIM_FILE, { force: true });
+  }
+
   /** The same pod (claim, port, Secret) with some env changed. */
   withEnv(env: Record<string, string>): Pod {
     return new Pod(this.ordinal, this.port, this.dir, { ...this.env, ...env });
@@ -276,6 +282,7 @@ export class RedisSet {
             ? { FIRST_REPLICA_HOST: hosts[1], FIRST_REPLICA_PORT: String(ports[1]) }
             : { FIRST_REPLICA_HOST: "cache-1.cache.nowhere.invalid", REDIS_ABSENT_GRACE: "1" }),
           ROLE_FILE: join(dir, "agent", "role"),
+          PEER_CLAIM_FILE: join(dir, "agent", "peer-claim"),
           ...(options.tls ? { REDIS_TLS_DIR: tlsDir, SENTINEL_TLS_INTERVAL: "1" } : {}),
           ...(options.sentinel
             ? {
