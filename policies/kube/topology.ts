@@ -7,6 +7,29 @@ import { readSelector, selects } from "./selectors";
 /** The well-known node label of a node's zone. */
 export const ZONE_KEY = "topology.kubernetes.io/zone";
 
+/** The config of a rule that reads zones: which node label names them. */
+export interface ZoneKeyConfig {
+  /** The node label that names a node's zone (default topology.kubernetes.io/zone). */
+  topologyKey?: string;
+}
+
+/** The config schema of ZoneKeyConfig. */
+export const ZONE_KEY_CONFIG = {
+  topologyKey: {
+    type: "string",
+    description: "The node label that names a node's zone.",
+    minLength: 1,
+    default: ZONE_KEY,
+  },
+} as const;
+
+/** The zone label a rule's config names, else the well-known one. */
+export function zoneKeyOf(config: { topologyKey?: unknown }): string {
+  return typeof config.topologyKey === "string" && config.topologyKey
+    ? config.topologyKey
+    : ZONE_KEY;
+}
+
 /** One topology spread constraint of the pod template. */
 export interface SpreadConstraint {
   field: Field;

@@ -4,7 +4,8 @@
 // loses the quorum, however the pods were placed.
 import { Field, quoteList } from "../kube/fields";
 import { podLabels, replicasOf } from "../kube/objects";
-import { allowedNodeValues, spreadConstraints, ZONE_KEY } from "../kube/topology";
+import { allowedNodeValues, spreadConstraints, ZONE_KEY_CONFIG, zoneKeyOf } from "../kube/topology";
+import type { ZoneKeyConfig } from "../kube/topology";
 import { Rule, violation } from "../rule";
 
 /**
@@ -18,20 +19,20 @@ export function largestZoneShare(replicas: number, zones: number, maxSkew: numbe
 export const zoneQuorum = {
   name: "statefulset-zone-quorum" as const,
   description:
-    "A StatefulSet of 3 or more replicas whose zones are fixed (topology.kubernetes.io/zone in its node selector or required node affinity) and whose spread over them is DoNotSchedule must leave at most a minority of its pods in any one zone, floor((replicas-1)/2), so that a quorum-based store keeps its majority when a zone goes: add zones or replicas, or lower maxSkew.",
+    "A StatefulSet of 3 or more replicas whose zones are fixed (topology.kubernetes.io/zone, or the config's topologyKey, in its node selector or required node affinity) and whose spread over them is DoNotSchedule must leave at most a minority of its pods in any one zone, floor((replicas-1)/2), so that a quorum-based store keeps its majority when a zone goes: add zones or replicas, or lower maxSkew.",
   level: "advisory",
   scope: "resource",
-  config: {},
-  check(sts) {
+  config: ZONE_KEY_CONFIG,
+  check(sts, ctx) {
+    const key = zoneKeyOf(ctx.config);
     const replicas = replicasOf(sts);
     if (replicas < 3) return [];
     const root = Field.root(sts);
     const spread = spreadConstraints(root, podLabels(sts)).find(
-      (c) =>
-        c.topologyKey === ZONE_KEY && c.whenUnsatisfiable === "DoNotSchedule" && c.selectsOwnPods,
+      (c) => c.topologyKey === key && c.whenUnsatisfiable === "DoNotSchedule" && c.selectsOwnPods,
     );
     if (!spread) return [];
-    const allowed = allowedNodeValues(root, ZONE_KEY);
+    const allowed = allowedNodeValues(root, key);
     if (allowed.kind !== "values" || allowed.values.length === 0) return [];
     const zones = allowed.values.length;
     const share = largestZoneShare(replicas, zones, spread.maxSkew);
@@ -43,4 +44,4 @@ export const zoneQuorum = {
       ),
     ];
   },
-} satisfies Rule;
+} satisfies Rule<ZoneKeyConfig>;

@@ -5,13 +5,11 @@
 // one zone.
 import { Field } from "../kube/fields";
 import { podLabels, replicasOf } from "../kube/objects";
-import { antiAffinityKeys, spreadConstraints, ZONE_KEY } from "../kube/topology";
+import { antiAffinityKeys, spreadConstraints, ZONE_KEY_CONFIG, zoneKeyOf } from "../kube/topology";
+import type { ZoneKeyConfig } from "../kube/topology";
 import { Rule, violation } from "../rule";
 
-export interface ZoneSpreadConfig {
-  /** The node label that names a node's zone (default topology.kubernetes.io/zone). */
-  topologyKey?: string;
-}
+export type ZoneSpreadConfig = ZoneKeyConfig;
 
 export const zoneSpread = {
   name: "statefulset-zone-spread" as const,
@@ -19,19 +17,9 @@ export const zoneSpread = {
     "A StatefulSet with more than one replica that declares topologySpreadConstraints turns off the scheduler's default spread over zones, so one of its constraints (or a podAntiAffinity term) must spread its own pods over topology.kubernetes.io/zone; ScheduleAnyway is safe where nodes carry no zone label.",
   level: "advisory",
   scope: "resource",
-  config: {
-    topologyKey: {
-      type: "string",
-      description: "The node label that names a node's zone.",
-      minLength: 1,
-      default: ZONE_KEY,
-    },
-  },
+  config: ZONE_KEY_CONFIG,
   check(sts, ctx) {
-    const key =
-      typeof ctx.config.topologyKey === "string" && ctx.config.topologyKey
-        ? ctx.config.topologyKey
-        : ZONE_KEY;
+    const key = zoneKeyOf(ctx.config);
     const replicas = replicasOf(sts);
     if (replicas <= 1) return [];
     const root = Field.root(sts);

@@ -6,12 +6,13 @@ import { podLabels, stsWith, withField } from "./fixtures";
 export const POD = ["spec", "template", "spec"];
 export const ZONE = "topology.kubernetes.io/zone";
 
-/** `replicas` pods spread over `zones` by a constraint with these settings. */
+/** `replicas` pods spread over `zones` (values of the node label `key`) by a constraint with these settings. */
 export function zoned(
   replicas: number,
   zones: string[],
   when = "DoNotSchedule",
   maxSkew = 1,
+  key = ZONE,
 ): KubeObject {
   const sts = withField(
     stsWith(
@@ -19,7 +20,7 @@ export function zoned(
       [
         {
           maxSkew,
-          topologyKey: ZONE,
+          topologyKey: key,
           whenUnsatisfiable: when,
           labelSelector: { matchLabels: podLabels() },
         },
@@ -31,6 +32,6 @@ export function zoned(
   return withField(
     sts,
     [...POD, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"],
-    { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE, operator: "In", values: zones }] }] },
+    { nodeSelectorTerms: [{ matchExpressions: [{ key, operator: "In", values: zones }] }] },
   );
 }

@@ -63,6 +63,16 @@ describe(RULE, () => {
     assert.deepStrictEqual(violations(RULE, zoned(2, ["a"])), []);
   });
 
+  it("reads the zone label from config topologyKey", () => {
+    const config = { topologyKey: "example.com/zone" };
+    const custom = zoned(3, ["a", "b"], "DoNotSchedule", 1, "example.com/zone");
+    assert.strictEqual(violations(RULE, custom, { config }).length, 1, "2 zones of that label");
+    assert.deepStrictEqual(violations(RULE, custom), [], "not zones without the config");
+    assert.deepStrictEqual(violations(RULE, zoned(3, ["a", "b"]), { config }), []);
+    const three = zoned(3, ["a", "b", "c"], "DoNotSchedule", 1, "example.com/zone");
+    assert.deepStrictEqual(violations(RULE, three, { config }), []);
+  });
+
   it("reports unknown values as notes", () => {
     const replicas = withField(
       zoned(3, ["a", "b"]),
