@@ -63,7 +63,7 @@ export const AGENT_INTERVAL = 2;
 export const AGENT_REPLICAS_EVERY = 30;
 /** Passes between two re-applications of the role label (so a label removed by hand comes back). */
 export const AGENT_RELABEL_EVERY = 150;
-/** Seconds the agent's first pass may take before the kubelet restarts it: three calls of 10 s, and room. */
+/** Seconds the agent's first pass may take before the kubelet restarts it: four calls of 10 s, and room. */
 export const AGENT_STARTUP_SECONDS = 60;
 /** The agent is unready when its loop has not completed a pass for this many seconds. */
 export const AGENT_STALE_SECONDS = 30;
@@ -75,7 +75,8 @@ export const AGENT_RESOURCES = {
 /**
  * The agent's loop (POSIX sh). The service account token goes to curl on stdin (`-H @/dev/stdin`),
  * never on a command line; replies go to a private temporary file. A failed call is logged once
- * (with the HTTP status) and retried at the next pass; the loop never stops on an error.
+ * (with the HTTP status) and retried: a label at the next pass, a read at the next read; the loop
+ * never stops on an error.
  * Paths and the API address can be overridden through the environment (tests run it on a
  * workstation against a real API server).
  */
@@ -90,7 +91,9 @@ export const AGENT_SCRIPT = [
   'scale="/apis/apps/v1/namespaces/$ns/statefulsets/$STATEFULSET_NAME/scale"',
   'claim="/api/v1/namespaces/$ns/persistentvolumeclaims/$PEER_CLAIM"',
   'reply="$(mktemp)"',
-  "trap 'rm -f \"$reply\"; exit 0' TERM INT",
+  // A new agent (a restarted pod keeps its in-memory directory) is started, and answers, only once
+  // it has made a pass of its own.
+  'rm -f "$dir/agent-heartbeat" "$dir/peer-claim"',
   'said=""',
   'say() { [ "$1" = "$said" ] || echo "agent: $1"; said="$1"; }',
   "# call METHOD PATH [CONTENT-TYPE BODY]: prints the HTTP status (000: no answer)",
@@ -102,13 +105,13 @@ export const AGENT_SCRIPT = [
   '      -o "$reply" -w \'%{http_code}\' "$api$_p"',
   "}",
   'labelled="" pass=0',
-  "while :; do",
-  "  pass=$((pass + 1))",
+  "# label [always]: the pod's role label follows the role file (when it changed, or always)",
+  "label() {",
   '  role="$(cat "$dir/role" 2>/dev/null)" || role=""',
   '  case "$role" in',
   `    "") ;;`,
   `    ${ROLES.primary}|${ROLES.replica})`,
-  `      if [ "$role" != "$labelled" ] || [ $((pass % ${AGENT_RELABEL_EVERY})) = 0 ]; then`,
+  '      if [ "$role" != "$labelled" ] || [ -n "${1:-}" ]; then',
   `        code="$(call PATCH "$pod" application/merge-patch+json '{"metadata":{"labels":{"${ROLE_LABEL}":"'"$role"'"}}}')"`,
   '        if [ "$code" = 200 ]; then',
   '          [ "$role" = "$labelled" ] || say "labelled this pod ' +
@@ -118,6 +121,13 @@ export const AGENT_SCRIPT = [
   "      fi ;;",
   '    *) say "$dir/role holds neither primary nor replica: not labelled" ;;',
   "  esac",
+  "}",
+  // Stopped last, after the pod's other containers: a primary's preStop hook may have written
+  // `replica` moments before, which the label must say before the agent goes.
+  "trap 'label; rm -f \"$reply\"; exit 0' TERM INT",
+  "while :; do",
+  "  pass=$((pass + 1))",
+  `  if [ $((pass % ${AGENT_RELABEL_EVERY})) = 0 ]; then label always; else label; fi`,
   '  if [ -s "$dir/restart" ]; then',
   '    why="$(head -c 500 "$dir/restart")"',
   '    code="$(call DELETE "$pod" application/json \'{"apiVersion":"v1","kind":"DeleteOptions","preconditions":{"uid":"\'"$POD_UID"\'"}}\')"',
@@ -126,19 +136,21 @@ export const AGENT_SCRIPT = [
   '      *) say "deleting this pod failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null); it must start over: $why" ;;',
   "    esac",
   "  fi",
-  `  if [ $((pass % ${AGENT_REPLICAS_EVERY})) = 1 ] || [ "$interval" = 0 ]; then`,
+  `  if [ $(((pass - 1) % \${AGENT_READ_EVERY:-${AGENT_REPLICAS_EVERY}})) = 0 ] || [ "$interval" = 0 ]; then`,
   '    code="$(call GET "$scale")"',
   '    if [ "$code" = 200 ]; then',
   // A Scale's spec has one field; the API server leaves a zero out (`"spec":{}`).
   '      n="$(tr -d \' \\n\' <"$reply" | sed -n \'s/.*"spec":{"replicas":\\([0-9]*\\)}.*/\\1/p\')"',
   '      printf \'%s\\n\' "${n:-0}" >"$dir/replicas.new" && mv -f "$dir/replicas.new" "$dir/replicas"',
   '    else say "reading the replica count failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null)"; fi',
-  // Only a 404 says that the claim does not exist; any other failure leaves the last answer.
+  // Only a 404 says that the claim does not exist. On any other failure an answer of `present`
+  // stands (a claim is not deleted while its pod may start), one of `absent` goes: it may be stale.
   '    code="$(call GET "$claim")"',
   '    case "$code" in',
   `      200) held=${PEER_CLAIM.present} ;;`,
   `      404) held=${PEER_CLAIM.absent} ;;`,
-  '      *) held=""; say "reading claim $PEER_CLAIM failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null)" ;;',
+  '      *) held=""; say "reading claim $PEER_CLAIM failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null)"',
+  `        [ "$(cat "$dir/peer-claim" 2>/dev/null)" != ${PEER_CLAIM.absent} ] || rm -f "$dir/peer-claim" ;;`,
   "    esac",
   '    if [ -n "$held" ]; then',
   '      printf \'%s\\n\' "$held" >"$dir/peer-claim.new" && mv -f "$dir/peer-claim.new" "$dir/peer-claim"',

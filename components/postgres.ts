@@ -285,7 +285,7 @@ const INIT_FUNCTIONS = [
   "      absent)",
   // No claim for pod 1 (the agent asked the API server): pod 1 never held data, nothing to wait for.
   `        if [ "$(cat "\${PEER_CLAIM_FILE:-${PEER_CLAIM_FILE}}" 2>/dev/null)" = ${PEER_CLAIM.absent} ]; then`,
-  '          echo "$FIRST_REPLICA_HOST does not exist and has no claim: no replica holds data; initialising a new, empty primary"; return 0',
+  '          echo "$FIRST_REPLICA_HOST does not exist and has no claim, so it never held data: initialising a new, empty primary"; return 0',
   "        fi",
   // Whole seconds: more than the grace apart on the clock is at least the grace in fact.
   '        if [ $(( $(date +%s) - _since )) -gt "$_grace" ]; then',

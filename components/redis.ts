@@ -321,7 +321,7 @@ export const REDIS_START_SCRIPT = [
   "        absent)",
   // No claim for pod 1 (the agent asked the API server): pod 1 never held data, nothing to wait for.
   `          if [ "$(cat "\${PEER_CLAIM_FILE:-${PEER_CLAIM_FILE}}" 2>/dev/null)" = ${PEER_CLAIM.absent} ]; then`,
-  '            echo "redis: $FIRST_REPLICA_HOST does not exist and has no claim: no replica holds data; starting as a new primary"; break; fi',
+  '            echo "redis: $FIRST_REPLICA_HOST does not exist and has no claim, so it never held data: starting as a new primary"; break; fi',
   // Whole seconds: more than the grace apart on the clock is at least the grace in fact.
   '          if [ $(( $(date +%s) - since )) -gt "$grace" ]; then',
   '            echo "redis: $FIRST_REPLICA_HOST does not exist after ${grace}s: starting as a new primary"; break; fi ;;',

@@ -1,7 +1,7 @@
 // The agent's script with a stand-in curl that records each call: what reaches the API and how,
 // without a cluster (test/cluster/agent.test.ts runs it against a real API server).
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
@@ -10,14 +10,11 @@ import { AGENT_SCRIPT, ROLE_LABEL } from "../../components/agent";
 const TOKEN = "token-that-must-stay-off-argv";
 
 /**
- * One pass of the agent with a curl that answers `status` and `body` (or `claimStatus` for a claim)
- * and logs every call.
+ * A directory for the agent with its credentials, and a stand-in curl that logs every call (argv
+ * and stdin), copies `reply.body` to -o and prints `reply.status`; a claim's GET gets the next of
+ * `claimStatuses` (the last one once they run out).
  */
-function pass(
-  files: Record<string, string>,
-  reply = { status: "200", body: "{}" },
-  claimStatus = reply.status,
-) {
+function standIn(reply: { status: string; body: string }, claimStatuses: string[]) {
   const dir = mkdtempSync(join(tmpdir(), "agent-"));
   const sa = join(dir, "sa");
   const bin = join(dir, "bin");
@@ -27,8 +24,7 @@ function pass(
   writeFileSync(join(sa, "namespace"), "data");
   writeFileSync(join(sa, "ca.crt"), "");
   writeFileSync(join(dir, "reply"), reply.body);
-  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
-  // Logs argv and stdin per call, copies the canned reply to -o, prints the status (-w).
+  writeFileSync(join(dir, "claim-statuses"), claimStatuses.join("\n") + "\n");
   writeFileSync(
     join(bin, "curl"),
     [
@@ -39,32 +35,75 @@ function pass(
       "for url; do :; done",
       'while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift ;; esac; shift; done',
       `cp "${dir}/reply" "$out"`,
-      `case "$url" in */persistentvolumeclaims/*) printf %s "${claimStatus}" ;; *) printf %s "${reply.status}" ;; esac`,
+      'case "$url" in',
+      "  */persistentvolumeclaims/*)",
+      `    n=$(grep -c persistentvolumeclaims "${dir}/calls")`,
+      `    s=$(sed -n "\${n}p" "${dir}/claim-statuses"); [ -n "$s" ] || s=$(tail -n 1 "${dir}/claim-statuses")`,
+      '    printf %s "$s" ;;',
+      `  *) printf %s "${reply.status}" ;;`,
+      "esac",
     ].join("\n"),
   );
   chmodSync(join(bin, "curl"), 0o755);
-  const run = spawnSync("sh", ["-c", AGENT_SCRIPT], {
-    encoding: "utf8",
-    env: {
-      PATH: `${bin}:${process.env.PATH}`,
-      AGENT_DIR: dir,
-      AGENT_CREDENTIALS_DIR: sa,
-      API_URL: "https://api.test",
-      AGENT_INTERVAL: "0",
-      POD_NAME: "db-1",
-      POD_UID: "uid-1",
-      STATEFULSET_NAME: "db",
-      PEER_CLAIM: "data-db-1",
-    },
-  });
-  assert.equal(run.status, 0, run.stderr);
-  const calls = existsSync(join(dir, "calls")) ? readFileSync(join(dir, "calls"), "utf8") : "";
-  const replicas = existsSync(join(dir, "replicas"))
-    ? readFileSync(join(dir, "replicas"), "utf8").trim()
-    : undefined;
+  const env = {
+    PATH: `${bin}:${process.env.PATH}`,
+    AGENT_DIR: dir,
+    AGENT_CREDENTIALS_DIR: sa,
+    API_URL: "https://api.test",
+    AGENT_INTERVAL: "0",
+    POD_NAME: "db-1",
+    POD_UID: "uid-1",
+    STATEFULSET_NAME: "db",
+    PEER_CLAIM: "data-db-1",
+  };
   const read = (f: string) =>
     existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8").trim() : undefined;
-  return { out: run.stdout, calls, replicas, peerClaim: read("peer-claim") };
+  return { dir, env, read };
+}
+
+/** One pass of the agent, in a directory that holds `files`; a claim's GET answers `claimStatus`. */
+function pass(
+  files: Record<string, string>,
+  reply = { status: "200", body: "{}" },
+  claimStatus = reply.status,
+) {
+  const { dir, env, read } = standIn(reply, [claimStatus]);
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+  const run = spawnSync("sh", ["-c", AGENT_SCRIPT], { encoding: "utf8", env });
+  assert.equal(run.status, 0, run.stderr);
+  return {
+    out: run.stdout,
+    calls: read("calls") ?? "",
+    replicas: read("replicas"),
+    peerClaim: read("peer-claim"),
+  };
+}
+
+/**
+ * The agent running, reading the scale and the claim at every pass, until it has read the claim as
+ * often as `claimStatuses` says; then stopped. `files` are written before it starts.
+ */
+async function running(claimStatuses: string[], files: Record<string, string> = {}) {
+  const { dir, env, read } = standIn({ status: "200", body: "{}" }, claimStatuses);
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+  const agent = spawn("sh", ["-c", AGENT_SCRIPT], {
+    env: { ...env, AGENT_INTERVAL: "0.05", AGENT_READ_EVERY: "1" },
+  });
+  let out = "";
+  agent.stdout.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => agent.on("exit", (code) => r(code)));
+  const claimReads = () => (read("calls") ?? "").split("persistentvolumeclaims").length - 1;
+  const stop = async () => {
+    agent.kill("SIGTERM");
+    assert.equal(await exited, 0, "stops cleanly on SIGTERM");
+    return { out, read };
+  };
+  return { dir, read, claimReads, stop };
+}
+
+async function until(ok: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(ok(), `timed out waiting for ${what}`);
 }
 
 describe("pod agent script (stand-in curl)", () => {
@@ -126,16 +165,40 @@ describe("pod agent script (stand-in curl)", () => {
     assert.equal(pass({}, { status: "200", body: "{}" }, "200").peerClaim, "present");
   });
 
-  it("keeps its last answer on pod 1's claim when the API fails, and says why", () => {
+  it("keeps an answer of present when the API fails, drops one of absent, and says why", async () => {
     for (const status of ["403", "500", "000"]) {
-      const { out, peerClaim } = pass(
-        { "peer-claim": "present\n" },
-        { status: "200", body: "{}" },
-        status,
-      );
-      assert.equal(peerClaim, "present", `after HTTP ${status}`);
-      assert.match(out, new RegExp(`reading claim data-db-1 failed: HTTP ${status}`));
+      for (const [first, after] of [
+        ["200", "present"],
+        ["404", undefined],
+      ] as const) {
+        const agent = await running([first, status]);
+        await until(() => agent.claimReads() >= 2, "two reads of the claim");
+        // The second read's outcome is written before the next pass starts.
+        await until(() => agent.read("agent-heartbeat") !== undefined, "a pass");
+        const { out, read } = await agent.stop();
+        assert.equal(read("peer-claim"), after, `${first} then HTTP ${status}`);
+        assert.match(out, new RegExp(`reading claim data-db-1 failed: HTTP ${status}`));
+      }
     }
-    assert.equal(pass({}, { status: "200", body: "{}" }, "403").peerClaim, undefined, "no guess");
+  });
+
+  it("a restarted agent answers nothing before its own first pass", () => {
+    const { peerClaim } = pass(
+      { "peer-claim": "absent\n", "agent-heartbeat": "1\n" },
+      { status: "200", body: "{}" },
+      "403",
+    );
+    assert.equal(peerClaim, undefined, "the last agent's answer is gone");
+  });
+
+  it("labels the pod with the last role written when it is stopped (a primary's preStop handover)", async () => {
+    const agent = await running(["200"], { role: "primary\n" });
+    const labelled = (role: string) => () =>
+      (agent.read("calls") ?? "").includes(`"${ROLE_LABEL}":"${role}"`);
+    await until(labelled("primary"), "the primary label");
+    writeFileSync(join(agent.dir, "role"), "replica\n");
+    const { out } = await agent.stop();
+    assert.ok(labelled("replica")(), "labelled replica on its way out");
+    assert.match(out, /labelled this pod stateful-workloads\/role=replica/);
   });
 });

@@ -173,7 +173,7 @@ describe("PostgreSQL pod scripts: pod 0 back with an empty claim (real server)",
     assert.equal(init.child.exitCode, 0);
     assert.ok(Date.now() - started < 15_000, "did not wait out the 30 s grace");
     assert.deepEqual(lines(init), [
-      `${ABSENT} does not exist and has no claim: no replica holds data; initialising a new, empty primary`,
+      `${ABSENT} does not exist and has no claim, so it never held data: initialising a new, empty primary`,
       "pod 0 is the primary: nothing to clone",
     ]);
   });

@@ -143,7 +143,7 @@ describe("Redis pods: pod 0 with an empty claim (real redis-server)", function (
     assert.ok(Date.now() - started < 10000, "did not wait out the 30 s grace");
     assert.match(
       lone.server!.log,
-      /cache-1\.cache\.nowhere\.invalid does not exist and has no claim: no replica holds data; starting as a new primary/,
+      /cache-1\.cache\.nowhere\.invalid does not exist and has no claim, so it never held data: starting as a new primary/,
     );
     await lone.stop();
     lone.writePeerClaim(undefined);
