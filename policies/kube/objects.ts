@@ -137,16 +137,31 @@ export interface ContainerField {
   name: string;
   /** `spec.template.spec.containers[0] ("redis")`: how messages name the container. */
   label: string;
+  /** One of `initContainers`. */
+  init: boolean;
+}
+
+/**
+ * An init container with `restartPolicy: Always`: a sidecar, which runs beside the containers for
+ * the pod's whole life and whose readiness counts toward the pod's. Throws on an unknown policy.
+ */
+export function isSidecar(c: ContainerField): boolean {
+  if (!c.init) return false;
+  const policy = c.field.at("restartPolicy");
+  return policy.isSet() && policy.str() === "Always";
 }
 
 /** The pod's containers and, with `init`, its init containers first. */
 export function containersOf(sts: KubeObject, opts: { init: boolean }): ContainerField[] {
   const spec = podSpec(sts);
   const lists = opts.init
-    ? [spec.at("initContainers"), spec.at("containers")]
-    : [spec.at("containers")];
+    ? [
+        { list: spec.at("initContainers"), init: true },
+        { list: spec.at("containers"), init: false },
+      ]
+    : [{ list: spec.at("containers"), init: false }];
   const out: ContainerField[] = [];
-  for (const list of lists) {
+  for (const { list, init } of lists) {
     for (const field of list.items()) {
       let name: string | undefined;
       try {
@@ -158,6 +173,7 @@ export function containersOf(sts: KubeObject, opts: { init: boolean }): Containe
         field,
         name: name ?? field.path,
         label: name !== undefined ? `${field.path} (${JSON.stringify(name)})` : field.path,
+        init,
       });
     }
   }

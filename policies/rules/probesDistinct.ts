@@ -2,7 +2,7 @@
 // up no later, restarts every pod that is merely not ready (a replica catching up, a node under
 // load), which for a database turns a slow moment into a restart loop.
 import { Field } from "../kube/fields";
-import { containersOf } from "../kube/objects";
+import { containersOf, isSidecar } from "../kube/objects";
 import { HANDLERS, setting } from "../kube/probes";
 import { Finding, guarded, Rule, violation } from "../rule";
 
@@ -33,8 +33,9 @@ export const probesDistinct = {
   config: {},
   check(sts) {
     const out: Finding[] = [];
-    for (const c of containersOf(sts, { init: false })) {
+    for (const c of containersOf(sts, { init: true })) {
       guarded(out, () => {
+        if (c.init && !isSidecar(c)) return;
         const readiness = c.field.at("readinessProbe");
         const liveness = c.field.at("livenessProbe");
         if (!readiness.isSet() || !liveness.isSet()) return;

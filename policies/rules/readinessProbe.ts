@@ -2,22 +2,26 @@
 // missing probe makes "ready" meaningless, and a probe that cannot pass (no handler, a port the
 // container does not declare) stalls the rollout. timeoutSeconds is not compared with periodSeconds:
 // the kubelet runs probes one after another, so a probe as slow as its period still succeeds.
-import { containersOf } from "../kube/objects";
+import { containersOf, isSidecar } from "../kube/objects";
 import { HANDLERS, setting } from "../kube/probes";
 import { Finding, guarded, Rule, violation } from "../rule";
 
 export const readinessProbe = {
   name: "statefulset-readiness-probe" as const,
   description:
-    "Every container of a StatefulSet's pod template needs a readinessProbe with a handler, a failureThreshold of at least 1 and named ports the container declares: a probe that cannot pass stalls an ordered rollout.",
+    "Every container of a StatefulSet's pod template needs a readinessProbe with a handler, a failureThreshold of at least 1 and named ports the container declares: a probe that cannot pass stalls an ordered rollout. A sidecar (an init container with restartPolicy Always) needs none, but a readinessProbe it has is held to the same.",
   level: "mandatory",
   scope: "resource",
   config: {},
   check(sts) {
     const out: Finding[] = [];
-    for (const c of containersOf(sts, { init: false })) {
+    for (const c of containersOf(sts, { init: true })) {
       guarded(out, () => {
+        // A sidecar's probe, when it has one, holds the pod's readiness too; one without is ready
+        // once started. Init containers that run to completion have no readiness.
+        if (c.init && !isSidecar(c)) return;
         const probe = c.field.at("readinessProbe");
+        if (!probe.isSet() && c.init) return;
         if (!probe.isSet()) {
           out.push(
             violation(

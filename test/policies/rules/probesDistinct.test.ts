@@ -18,6 +18,22 @@ describe(RULE, () => {
     ]);
   });
 
+  it("holds a sidecar (an init container with restartPolicy Always) to the same", () => {
+    const INIT = ["spec", "template", "spec", "initContainers", 0];
+    const same = { tcpSocket: { port: 9000 }, periodSeconds: 5, failureThreshold: 3 };
+    const probes = (sts: ReturnType<typeof statefulSet>) =>
+      withField(
+        withField(sts, [...INIT, "readinessProbe"], same),
+        [...INIT, "livenessProbe"],
+        same,
+      );
+    const sidecar = probes(stsWith([...INIT, "restartPolicy"], "Always"));
+    assert.deepStrictEqual(violations(RULE, sidecar), [
+      `spec.template.spec.initContainers[0] ("init") livenessProbe repeats the readinessProbe's tcpSocket check and gives up after 15s, no later than readiness (15s): every pod that is not ready gets restarted; make liveness check less (that the process answers) or give it a longer failureThreshold x periodSeconds`,
+    ]);
+    assert.deepStrictEqual(violations(RULE, probes(statefulSet())), [], "not a sidecar");
+  });
+
   it("passes a liveness probe with another check", () => {
     const other = { exec: { command: ["redis-cli", "ping"] }, periodSeconds: 5 };
     assert.deepStrictEqual(violations(RULE, stsWith(LIVENESS, other)), []);

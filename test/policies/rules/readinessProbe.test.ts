@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { UNKNOWN_SENTINELS } from "../../../policies/kube/unknown";
-import { notes, statefulSet, stsWith, violations } from "../fixtures";
+import { notes, statefulSet, stsWith, violations, withField } from "../fixtures";
 
 const RULE = "statefulset-readiness-probe";
 const PROBE = ["spec", "template", "spec", "containers", 0, "readinessProbe"];
@@ -23,6 +23,24 @@ describe(RULE, () => {
       undefined,
     );
     assert.deepStrictEqual(violations(RULE, sts), []);
+  });
+
+  it("holds a sidecar's readinessProbe to the same, and needs none on a sidecar", () => {
+    const INIT = ["spec", "template", "spec", "initContainers", 0];
+    const S = 'spec.template.spec.initContainers[0] ("init")';
+    const sidecar = stsWith([...INIT, "restartPolicy"], "Always");
+    assert.deepStrictEqual(violations(RULE, sidecar), [], "a sidecar without a probe");
+    const broken = withField(sidecar, [...INIT, "readinessProbe"], { periodSeconds: 5 });
+    assert.deepStrictEqual(violations(RULE, broken), [
+      `${S} readinessProbe has no handler: set one of httpGet, tcpSocket, exec or grpc`,
+    ]);
+    const plainInit = stsWith([...INIT, "readinessProbe"], { periodSeconds: 5 });
+    assert.deepStrictEqual(violations(RULE, plainInit), [], "a run-to-completion init container");
+    const unknown = withField(broken, [...INIT, "restartPolicy"], UNKNOWN_SENTINELS.string);
+    assert.deepStrictEqual(violations(RULE, unknown), []);
+    assert.deepStrictEqual(notes(RULE, unknown), [
+      `could not check spec.template.spec.initContainers[0].restartPolicy: value unknown during preview`,
+    ]);
   });
 
   it("requires a handler", () => {
