@@ -15,6 +15,7 @@ import {
   applyAll,
   clearNamespaces,
   connectOrSkip,
+  isApiError,
   deleteVolumes,
   isReady,
   markNamespace,
@@ -283,6 +284,66 @@ describe("pod agent on a real API server: role labels steer the write and read S
       },
       120_000,
     );
+  });
+  it("a primary gone unready: its per-pod name stays, the write Service has no ready endpoint, and the budget refuses a second disruption", async () => {
+    // After the failover test, db-1 is the primary. The rig's nodes run no probes: readiness is
+    // set through the status subresource, as a kubelet would on a failing readiness probe.
+    const p1 = await pod(`${NAME}-1`);
+    assert.equal(p1.metadata.labels?.[ROLE_LABEL], "primary");
+    const conditions = (p1.status as { conditions: { type: string; status: string }[] }).conditions;
+    await kube.request("PATCH", `/api/v1/namespaces/${NS}/pods/${NAME}-1/status`, {
+      contentType: "application/merge-patch+json",
+      body: {
+        status: {
+          conditions: conditions.map((c) =>
+            c.type === "Ready" || c.type === "ContainersReady" ? { ...c, status: "False" } : c,
+          ),
+        },
+      },
+    });
+    // The headless Service publishes unready pods: pod 0's start-up checks can still reach pod 1.
+    await waitFor(
+      "the headless Service to keep naming the unready pod",
+      async () => {
+        const headless = await podEndpoints(kube, NS, NAME);
+        return headless.all.includes(`${NAME}-1`) && headless.ready.includes(`${NAME}-1`)
+          ? true
+          : undefined;
+      },
+      30_000,
+    );
+    // Clients' write address: the endpoint stays listed, not ready, so no connection reaches it.
+    await expectEndpoints(`${NAME}-rw`, []);
+    assert.deepEqual((await podEndpoints(kube, NS, `${NAME}-rw`)).all, [`${NAME}-1`]);
+    // One pod down already: the budget (maxUnavailable 1) lets no drain take another.
+    await waitFor(
+      "the budget to count the unready pod",
+      async () => {
+        const pdb = await kube.get<KubeObject & { status?: { disruptionsAllowed?: number } }>(
+          "policy/v1",
+          "PodDisruptionBudget",
+          NS,
+          NAME,
+        );
+        return pdb.status?.disruptionsAllowed === 0 ? true : undefined;
+      },
+      30_000,
+    );
+    const eviction = await kube
+      .request("POST", `/api/v1/namespaces/${NS}/pods/${NAME}-0/eviction`, {
+        body: {
+          apiVersion: "policy/v1",
+          kind: "Eviction",
+          metadata: { name: `${NAME}-0`, namespace: NS },
+        },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(isApiError(eviction, 429), `the eviction of ${NAME}-0 is refused: ${eviction}`);
+    assert.match(String(eviction), /disruption budget/);
+    assert.ok(await kube.find<Pod>("v1", "Pod", NS, `${NAME}-0`), `${NAME}-0 still runs`);
   });
 });
 
