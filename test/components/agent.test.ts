@@ -91,7 +91,8 @@ async function running(claimStatuses: string[], files: Record<string, string> = 
   });
   let out = "";
   agent.stdout.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((r) => agent.on("exit", (code) => r(code)));
+  // "close": the process has exited and its output has been read to the end.
+  const exited = new Promise<number | null>((r) => agent.on("close", (code) => r(code)));
   const claimReads = () => (read("calls") ?? "").split("persistentvolumeclaims").length - 1;
   const stop = async () => {
     agent.kill("SIGTERM");
@@ -172,9 +173,9 @@ describe("pod agent script (stand-in curl)", () => {
         ["404", undefined],
       ] as const) {
         const agent = await running([first, status]);
-        await until(() => agent.claimReads() >= 2, "two reads of the claim");
-        // The second read's outcome is written before the next pass starts.
-        await until(() => agent.read("agent-heartbeat") !== undefined, "a pass");
+        // A third read has begun: the second one's pass is complete (a pass stopped in the middle
+        // of a call ends there).
+        await until(() => agent.claimReads() >= 3, "three reads of the claim");
         const { out, read } = await agent.stop();
         assert.equal(read("peer-claim"), after, `${first} then HTTP ${status}`);
         assert.match(out, new RegExp(`reading claim data-db-1 failed: HTTP ${status}`));
