@@ -58,7 +58,7 @@ export const AGENT_CREDENTIALS_VOLUME = "kube-api";
 export const AGENT_INTERVAL = 2;
 /**
  * Passes between two reads of the StatefulSet's replica count and of pod 1's claim (one minute at
- * the default interval).
+ * the default interval); every pass until the count has been read once.
  */
 export const AGENT_REPLICAS_EVERY = 30;
 /** Passes between two re-applications of the role label (so a label removed by hand comes back). */
@@ -136,7 +136,7 @@ export const AGENT_SCRIPT = [
   '      *) say "deleting this pod failed: HTTP $code $(head -c 300 "$reply" 2>/dev/null); it must start over: $why" ;;',
   "    esac",
   "  fi",
-  `  if [ $(((pass - 1) % \${AGENT_READ_EVERY:-${AGENT_REPLICAS_EVERY}})) = 0 ] || [ "$interval" = 0 ]; then`,
+  `  if [ $(((pass - 1) % \${AGENT_READ_EVERY:-${AGENT_REPLICAS_EVERY}})) = 0 ] || [ "$interval" = 0 ] || [ ! -s "$dir/replicas" ]; then`,
   '    code="$(call GET "$scale")"',
   '    if [ "$code" = 200 ]; then',
   // A Scale's spec has one field; the API server leaves a zero out (`"spec":{}`).

@@ -6,11 +6,18 @@
 // changed Secret to the running server and Sentinel.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { agentMount, PEER_CLAIM, PEER_CLAIM_FILE, ROLES, SET_ROLE_FUNCTION } from "./agent";
+import {
+  agentMount,
+  PEER_CLAIM,
+  PEER_CLAIM_FILE,
+  REPLICAS_FILE,
+  ROLES,
+  SET_ROLE_FUNCTION,
+} from "./agent";
 import { redisSentinelDefault } from "./defaults";
 import { assertValidWorkload } from "./workloadRules";
 import { metricsFor, redisExporter } from "./metrics";
-import { objectNames, podDnsNames, serviceDnsName } from "./names";
+import { objectNames, serviceDnsName } from "./names";
 import { mebibytes } from "./quantity";
 import { AUTH_DIR, PASSWORD_FILE, REDIS_PASSWORD_KEY, REDIS_PORT } from "./redisPaths";
 import { TLS_SUM_FUNCTION, UNRESOLVED_FUNCTION } from "./shell";
@@ -156,15 +163,54 @@ const PRELUDE = [
 ];
 
 /**
+ * Every pod's name follows from the replica count that the pod agent keeps in REPLICAS_FILE, not
+ * from the pod template, so that scaling restarts no pod: `pods` prints the count (false until the
+ * agent has read it), `peers` every pod's name (REDIS_PEER_NAME with `{i}` for the ordinal), and
+ * `sentinel_quorum N` a majority of N.
+ */
+export const PEERS_FUNCTIONS = [
+  `pods() { _n="$(cat "\${REPLICAS_FILE:-${REPLICAS_FILE}}" 2>/dev/null)" || return 1; case "$_n" in ""|*[!0-9]*) return 1 ;; esac; echo "$_n"; }`,
+  "peers() {",
+  '  _n="$(pods)" || return 0',
+  '  _i=0; while [ "$_i" -lt "$_n" ]; do',
+  "    printf '%s\\n' \"${REDIS_PEER_NAME%%\\{i\\}*}$_i${REDIS_PEER_NAME#*\\{i\\}}\"; _i=$((_i + 1))",
+  "  done",
+  "}",
+  "sentinel_quorum() { echo $(( $1 / 2 + 1 )); }",
+];
+
+/**
  * What the scripts know of Sentinel, from the env of a pod that runs it (all empty without): the
- * name the Sentinels know the primary by, every pod's DNS name, this pod's own, and the Sentinels'
- * port.
+ * name the Sentinels know the primary by, this pod's DNS name, the Sentinels' port, and every pod's
+ * name (PEERS_FUNCTIONS).
  */
 const SENTINEL_PRELUDE = [
   'master="${SENTINEL_MASTER:-}"',
-  'peers="${REDIS_PEERS:-}"',
   'me="${POD_HOST:-}"',
   `sport="\${SENTINEL_PORT:-${SENTINEL_PORT}}"`,
+  ...PEERS_FUNCTIONS,
+];
+
+/**
+ * Seconds between two pods' SENTINEL RESET after a scale-down (pod i resets i x this after it sees
+ * the new count): a Sentinel that has just forgotten the others must not be the only one.
+ */
+export const SENTINEL_RESET_STAGGER_SECONDS = 30;
+
+/**
+ * Lines for a script with Sentinel (`who` names it in the log): wait until the pod agent has read the
+ * replica count (a new pod's agent does so on its first pass), and set `n` to it. The file
+ * `waiting` (a shell word) exists meanwhile: liveness passes.
+ */
+const WAIT_FOR_PODS = (who: string, waiting: string) => [
+  'n=""',
+  'if [ -n "$master" ]; then',
+  '  until n="$(pods)"; do',
+  `    [ -n "$n" ] || { echo "${who}: waiting for the pod agent to read the replica count"; : >${waiting}; }`,
+  "    n=waiting; sleep 1 & wait $!",
+  "  done",
+  `  rm -f ${waiting}`,
+  "fi",
 ];
 
 /** Shell functions that ask the Sentinels; passwords go in REDISCLI_AUTH, commands on stdin. */
@@ -196,7 +242,7 @@ const SENTINEL_FUNCTIONS = [
   "# answered without saying",
   "latest() {",
   '  _top="" _unsure="" _rank=-1',
-  "  for _h in $peers; do",
+  "  for _h in $(peers); do",
   '    _v="$(view "$1" "$_h")"',
   '    case "$_v" in',
   "      gone) ;;",
@@ -278,6 +324,7 @@ export const REDIS_START_SCRIPT = [
   "}",
   `interval="\${REDIS_HOLD_INTERVAL:-10}"`,
   "trap 'exit 0' TERM INT",
+  ...WAIT_FOR_PODS("redis", '"$state/waiting"'),
   'asked=""',
   "until decide; do",
   '  [ -n "$asked" ] || echo "redis: a Sentinel answered without naming the primary (it may not take this password yet): asking again"',
@@ -413,7 +460,7 @@ export const REDIS_AUTH_SCRIPT = [
   "# everyone: with Sentinel, every server takes the new password and every Sentinel speaks with it",
   "# (a pod where nothing answers is left out: it starts from the Secret)",
   "everyone() {",
-  "  for h in $peers; do",
+  "  for h in $(peers); do",
   '    takes "$new" "$h" "$port" || return 1',
   '    _out="$(rcli "$new" "$h" "$sport" SENTINEL CONFIG GET sentinel-pass)"',
   '    gone "$_out" || [ "${_out#sentinel-pass?}" = "$new" ] || return 1',
@@ -427,7 +474,7 @@ export const REDIS_AUTH_SCRIPT = [
   '      apply "$new" 1 "ACL SETUSER default on resetpass >$old >$new" "$sport" ||',
   '      apply "$old" 1 "ACL SETUSER default on resetpass >$old >$new" "$sport" ||',
   '      { say "cannot give the Sentinel the new password yet ($why)"; return; }',
-  "    for h in $peers; do",
+  "    for h in $(peers); do",
   '      takes "$new" "$h" "$port" && takes "$new" "$h" "$sport" || return',
   "    done",
   '    _out="$(rcli "$new" "$host" "$sport" SENTINEL CONFIG GET sentinel-pass)"',
@@ -469,7 +516,7 @@ export const REDIS_AUTH_SCRIPT = [
   "role() {",
   `  p="$(cat "$state/current" 2>/dev/null)" || { echo ${ROLES.replica}; return; }`,
   `  case "$(rcli "$p" "$host" "$port" ROLE | head -n 1)" in master) ;; *) echo ${ROLES.replica}; return ;; esac`,
-  `  if [ -n "$master" ] && [ "$(named "$p" "$host" $peers)" != "$me $port" ]; then echo ${ROLES.replica}; return; fi`,
+  `  if [ -n "$master" ] && [ "$(named "$p" "$host" $(peers))" != "$me $port" ]; then echo ${ROLES.replica}; return; fi`,
   `  echo ${ROLES.primary}`,
   "}",
   // The server reads the certificate at start; when the files in the pod's TLS_DIR (the Secret,
@@ -583,6 +630,7 @@ export const SENTINEL_SCRIPT = [
   "  exit 1; }",
   ...SENTINEL_FUNCTIONS,
   "trap 'exit 0' TERM INT",
+  ...WAIT_FOR_PODS("sentinel", '"$dir/waiting"'),
   'said=""',
   "while :; do",
   '  top="$(latest "$pw")"',
@@ -608,7 +656,7 @@ export const SENTINEL_SCRIPT = [
   "sentinel announce-port $sport",
   "requirepass $pw",
   "sentinel sentinel-pass $pw",
-  "sentinel monitor $master $watch $SENTINEL_QUORUM",
+  'sentinel monitor $master $watch $(sentinel_quorum "$n")',
   "sentinel auth-pass $master $pw",
   `sentinel down-after-milliseconds $master \${SENTINEL_DOWN_AFTER_MS:-${SENTINEL_TIMING.downAfterMilliseconds}}`,
   `sentinel failover-timeout $master \${SENTINEL_FAILOVER_TIMEOUT_MS:-${SENTINEL_TIMING.failoverTimeoutMilliseconds}}`,
@@ -618,23 +666,50 @@ export const SENTINEL_SCRIPT = [
   "sentinel current-epoch $epoch",
   "sentinel leader-epoch $master $epoch",
   "EOF",
-  'echo "sentinel: watching ${watch% *} (epoch $epoch) as $master, quorum $SENTINEL_QUORUM"',
-  'if [ -z "$tls" ]; then exec redis-server "$dir/sentinel.conf" --sentinel; fi',
+  'echo "sentinel: watching ${watch% *} (epoch $epoch) as $master, quorum $(sentinel_quorum "$n") of $n"',
+  // This shell stays with the Sentinel it starts. When the replica count changes, the quorum follows
+  // (SENTINEL SET, which the Sentinel writes to its config). After a scale-down the Sentinel also
+  // forgets the departed pods' Sentinels and replicas (SENTINEL RESET): else it would still count
+  // them, and the failover that needs a majority of the Sentinels it knows could never happen once
+  // one more pod is lost. The pods reset one after the other (pod i after i x the stagger), never
+  // during a failover, and learn the live ones again within seconds.
   // With TLS: Sentinel cannot load a renewed certificate while it runs (no CONFIG SET in Sentinel
   // mode), so this shell restarts it when the certificate's files change, on the config it has
   // rewritten as it learned (epochs, replicas, the other Sentinels): it forgets nothing. The other
   // Sentinels keep their majority meanwhile (about a second); a renewal reaches each pod's files
   // at its own kubelet sync, so the Sentinels restart at different times.
-  'loaded="$(tls_sum "$tls")"',
+  "# own COMMAND...: this pod's Sentinel's reply, with the Secret's password as it is now",
+  "own() {",
+  '  _o="$(rcli "$(cat "$pwfile" 2>/dev/null)" "$host" "$sport" "$@")"',
+  '  case "$_o" in *WRONGPASS*|*NOAUTH*) _o="$(rcli "$pw" "$host" "$sport" "$@")" ;; esac',
+  "  printf '%s\\n' \"$_o\"",
+  "}",
+  'loaded="$(tls_sum "$tls")" reset_at=""',
   'redis-server "$dir/sentinel.conf" --sentinel & child=$!',
   `trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT`,
   'while kill -0 "$child" 2>/dev/null; do',
-  `  sleep "\${SENTINEL_TLS_INTERVAL:-${AUTH_INTERVAL}}" & wait $!`,
-  '  now="$(tls_sum "$tls")"',
-  '  [ "$now" != "$loaded" ] || continue',
+  `  sleep "\${SENTINEL_WATCH_INTERVAL:-${AUTH_INTERVAL}}" & wait $!`,
+  '  now="$(pods)" || now="$n"',
+  '  if [ "$now" != "$n" ]; then',
+  '    q="$(sentinel_quorum "$now")"',
+  '    if [ "$(own SENTINEL SET "$master" quorum "$q")" = OK ]; then',
+  '      echo "sentinel: $now pods (were $n): quorum $q"',
+  `      if [ "$now" -lt "$n" ]; then reset_at=$(( $(date +%s) + \${POD_NAME##*-} * \${SENTINEL_RESET_STAGGER:-${SENTINEL_RESET_STAGGER_SECONDS}} )); fi`,
+  '      n="$now"',
+  "    fi",
+  "  fi",
+  '  if [ -n "$reset_at" ] && [ "$(date +%s)" -ge "$reset_at" ]; then',
+  '    case "$(view "$(cat "$pwfile" 2>/dev/null)" "$host")" in',
+  '      *" 1") if [ "$(own SENTINEL RESET "$master")" = 1 ]; then reset_at=""',
+  '          echo "sentinel: forgot the Sentinels and replicas of departed pods (SENTINEL RESET): it learns the live ones again"; fi ;;',
+  "    esac",
+  "  fi",
+  '  [ -n "$tls" ] || continue',
+  '  sum="$(tls_sum "$tls")"',
+  '  [ "$sum" != "$loaded" ] || continue',
   '  echo "sentinel: the TLS certificate was renewed: restarting the Sentinel on its own config to load it"',
   '  kill -TERM "$child" 2>/dev/null; wait "$child"',
-  '  loaded="$now"',
+  '  loaded="$sum"',
   '  redis-server "$dir/sentinel.conf" --sentinel & child=$!',
   "done",
   'wait "$child"',
@@ -678,7 +753,7 @@ export const REDIS_PRESTOP_SCRIPT = [
   'pw="$(cat "$state/current" 2>/dev/null)" || pw="$(cat "$pwfile")"',
   ...SENTINEL_FUNCTIONS,
   '[ "$(rcli "$pw" "$host" "$port" ROLE | head -n 1)" = master ] || exit 0',
-  'others=""; for h in $peers; do [ "$h" = "$me" ] || others="$others $h"; done',
+  'others=""; for h in $(peers); do [ "$h" = "$me" ] || others="$others $h"; done',
   '[ "$(named "$pw" $others)" = "$me $port" ] || exit 0',
   'echo "redis: this pod is the primary and stops: asking the Sentinels to elect another"',
   'rcli "$pw" "$host" "$port" CLIENT PAUSE $(( (end - $(date +%s) + 5) * 1000 )) WRITE >/dev/null',
@@ -728,25 +803,22 @@ export function scriptCommand(script: string): string[] {
 }
 
 /**
- * The env a pod with Sentinel adds: its own DNS name (from POD_NAME, set before it), every pod's,
- * the name the Sentinels know the primary by (the StatefulSet's) and their quorum.
+ * The env a pod with Sentinel adds: its own DNS name (from POD_NAME, set before it), every pod's
+ * (`{i}` for the ordinal: the count comes from the pod agent, so that scaling changes no pod
+ * template) and the name the Sentinels know the primary by (the StatefulSet's).
  */
 export function sentinelEnv(args: {
   statefulSet: string;
   service: string;
   namespace: string;
-  replicas: number;
   clusterDomain?: string;
 }): { name: string; value: string }[] {
-  const { statefulSet, service, namespace, replicas, clusterDomain } = args;
+  const { statefulSet, service, namespace, clusterDomain } = args;
+  const domain = serviceDnsName(service, namespace, clusterDomain);
   return [
-    { name: "POD_HOST", value: `$(POD_NAME).${serviceDnsName(service, namespace, clusterDomain)}` },
-    {
-      name: "REDIS_PEERS",
-      value: podDnsNames(statefulSet, service, namespace, replicas, clusterDomain).join(" "),
-    },
+    { name: "POD_HOST", value: `$(POD_NAME).${domain}` },
+    { name: "REDIS_PEER_NAME", value: `${statefulSet}-{i}.${domain}` },
     { name: "SENTINEL_MASTER", value: statefulSet },
-    { name: "SENTINEL_QUORUM", value: String(sentinelQuorum(replicas)) },
   ];
 }
 
@@ -801,7 +873,6 @@ export class Redis extends pulumi.ComponentResource {
             statefulSet: names.statefulSet,
             service: names.service,
             namespace: shared.namespace,
-            replicas,
             clusterDomain: shared.clusterDomain,
           })
         : []),
@@ -905,6 +976,8 @@ export class Redis extends pulumi.ComponentResource {
                     { name: "config", mountPath: CONFIG_DIR, readOnly: true },
                     authMount,
                     { name: "sentinel", mountPath: SENTINEL_DIR },
+                    // The replica count, which the agent keeps.
+                    agentMount,
                     ...(tls ? [tlsMount] : []),
                   ],
                   readinessProbe: {

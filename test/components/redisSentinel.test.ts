@@ -18,6 +18,8 @@ import {
   REDIS_START_SCRIPT,
   SENTINEL_RESOURCES,
   SENTINEL_SCRIPT,
+  PEERS_FUNCTIONS,
+  sentinelQuorum,
 } from "../../components/redis";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -85,6 +87,7 @@ function runWithSentinels(
   }
   writeFileSync(join(dir, "redis-password"), "s3cr3t");
   writeFileSync(join(dir, "redis.conf"), "port 6379\n");
+  writeFileSync(join(dir, "replicas"), "3\n");
   const r = spawnSync("sh", ["-c", script], {
     env: {
       PATH: `${bin}:${process.env.PATH}`,
@@ -96,8 +99,8 @@ function runWithSentinels(
       REDIS_HOLD_INTERVAL: "1",
       PRIMARY_HOST: NAME(0),
       SENTINEL_MASTER: "cache",
-      SENTINEL_QUORUM: "2",
-      REDIS_PEERS: [0, 1, 2].map(NAME).join(" "),
+      REDIS_PEER_NAME: NAME(0).replace("cache-0", "cache-{i}"),
+      REPLICAS_FILE: join(dir, "replicas"),
       ...vars,
     },
     encoding: "utf8",
@@ -131,6 +134,7 @@ describe("Redis with Sentinel", () => {
       { name: "config", mountPath: "/etc/redis", readOnly: true },
       { name: "auth", mountPath: "/etc/redis-auth", readOnly: true },
       { name: "sentinel", mountPath: "/run/sentinel" },
+      { name: "agent", mountPath: "/run/stateful" },
     ]);
     assert.deepEqual(
       pod.volumes.find((v: Obj) => v.name === "sentinel"),
@@ -177,24 +181,59 @@ describe("Redis with Sentinel", () => {
     );
   });
 
-  it("gives every container the pods' names, its own and a majority quorum, and no primary to follow", async () => {
+  it("scaling with Sentinel changes no pod template: the count comes from the agent", async () => {
+    const three = (await build({ replicas: 3 })).pod;
+    for (const replicas of [4, 5, 9]) {
+      assert.deepEqual((await build({ replicas })).pod, three, `${replicas} replicas`);
+    }
+  });
+
+  it("the pods' shell lists every pod by the agent's count and takes a majority of them as quorum", () => {
+    const dir = mkdtempSync(join(tmpdir(), "redis-peers-"));
+    const functions = PEERS_FUNCTIONS.join("\n");
+    for (const n of [3, 4, 5, 7, 12]) {
+      writeFileSync(join(dir, "replicas"), `${n}\n`);
+      const r = spawnSync("sh", ["-c", `${functions}\npeers; sentinel_quorum "$(pods)"`], {
+        env: {
+          PATH: process.env.PATH,
+          REPLICAS_FILE: join(dir, "replicas"),
+          REDIS_PEER_NAME: "cache-{i}.cache.data.svc.cluster.local",
+        },
+        encoding: "utf8",
+      });
+      const lines = r.stdout.trim().split("\n");
+      assert.deepEqual(
+        lines.slice(0, -1),
+        Array.from({ length: n }, (_, i) => NAME(i)),
+        `${n}`,
+      );
+      assert.equal(lines.at(-1), String(sentinelQuorum(n)), `quorum of ${n}`);
+    }
+    writeFileSync(join(dir, "replicas"), "");
+    const none = spawnSync("sh", ["-c", `${functions}\npods || echo unread`], {
+      env: { PATH: process.env.PATH, REPLICAS_FILE: join(dir, "replicas") },
+      encoding: "utf8",
+    });
+    assert.equal(none.stdout.trim(), "unread", "no count before the agent has read one");
+  });
+
+  it("gives every container the pods' names by ordinal, its own, and no primary to follow", async () => {
     const { container } = await build();
     for (const name of ["redis", "auth", "sentinel"]) {
       const env = envOf(container(name));
       assert.equal(env.POD_HOST, "$(POD_NAME).cache.data.svc.cluster.local", name);
       assert.equal(env.POD_HOST.replace("$(POD_NAME)", "cache-0"), env.PRIMARY_HOST, name);
-      assert.equal(env.REDIS_PEERS, [0, 1, 2].map(NAME).join(" "));
+      assert.equal(env.REDIS_PEER_NAME, "cache-{i}.cache.data.svc.cluster.local");
       assert.equal(env.SENTINEL_MASTER, "cache");
-      assert.equal(env.SENTINEL_QUORUM, "2");
+      assert.equal(env.REPLICAS_FILE, undefined, "the agent's file, at its default path");
+      assert.ok(
+        container(name).volumeMounts.some((m: Obj) => m.name === "agent"),
+        `${name} reads the agent's replica count`,
+      );
       // Kubernetes expands $(POD_NAME) only from a variable defined before.
       const order = container(name).env.map((e: Obj) => e.name);
       assert.ok(order.indexOf("POD_NAME") < order.indexOf("POD_HOST"));
     }
-    const quorum = async (replicas: number) =>
-      envOf((await build({ replicas })).container("sentinel")).SENTINEL_QUORUM;
-    assert.equal(await quorum(4), "3");
-    assert.equal(await quorum(5), "3");
-    assert.equal(await quorum(7), "4");
     const off = envOf((await build({ replicas: 2 })).container("redis"));
     assert.equal(off.SENTINEL_MASTER, undefined);
     assert.equal(off.POD_HOST, undefined);

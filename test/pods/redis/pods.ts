@@ -16,7 +16,6 @@ import {
   REDIS_READINESS_SCRIPT,
   REDIS_START_SCRIPT,
   SENTINEL_SCRIPT,
-  sentinelQuorum,
 } from "../../../components/redis";
 import { TLS_FILES } from "../../../components/tls";
 import { makeCertificate } from "../certificates";
@@ -107,6 +106,12 @@ export class Pod {
     const file = this.env.REDIS_PASSWORD_FILE;
     writeFileSync(`${file}.new`, password);
     renameSync(`${file}.new`, file);
+  }
+
+  /** Plays the agent: writes the StatefulSet's replica count, whole (renamed over the old file). */
+  setReplicas(n: number): void {
+    writeFileSync(`${this.env.REPLICAS_FILE}.new`, `${n}\n`);
+    renameSync(`${this.env.REPLICAS_FILE}.new`, this.env.REPLICAS_FILE);
   }
 
   /** Plays the agent: writes whether pod 1's claim exists. */
@@ -210,6 +215,11 @@ export interface SetOptions {
    * component's env gives it); the test's redis-cli speaks TLS too, verified against its CA.
    */
   tls?: boolean;
+  /**
+   * The replica count the pods' agents report (REPLICAS_FILE), when it is not the number of pods
+   * made: pods beyond it are made but left for a test to start after a scale-up.
+   */
+  replicas?: number;
 }
 
 /** The name the Sentinels know the set's primary by (the StatefulSet's name). */
@@ -217,12 +227,16 @@ export const SENTINEL_MASTER = "cache";
 
 /**
  * `count` loopback addresses of a /24 picked at random in 127.0.0.0/8 (Linux answers on all of
- * it), so that sets of pods do not meet.
+ * it), so that sets of pods do not meet; pod i's is `<net>.1<i>`, and `pattern` names them all as
+ * the component's REDIS_PEER_NAME does (`{i}` for the ordinal).
  */
-function loopbackAddresses(count: number): string[] {
+function loopbackAddresses(count: number): { hosts: string[]; pattern: string } {
   const octet = () => 1 + Math.floor(Math.random() * 254);
   const net = `127.${octet()}.${octet()}`;
-  return Array.from({ length: count }, (_, i) => `${net}.${i + 1}`);
+  return {
+    hosts: Array.from({ length: count }, (_, i) => `${net}.1${i}`),
+    pattern: `${net}.1{i}`,
+  };
 }
 
 /** A Redis "StatefulSet" of `replicas` pods sharing one temporary directory. */
@@ -246,7 +260,8 @@ export class RedisSet {
       } else {
         for (let i = 0; i < replicas; i++) ports.push(await freePort());
       }
-      const hosts = options.sentinel ? loopbackAddresses(replicas) : ports.map(() => "127.0.0.1");
+      const loopback = options.sentinel ? loopbackAddresses(replicas) : undefined;
+      const hosts = loopback?.hosts ?? ports.map(() => "127.0.0.1");
       const sentinelPort = options.sentinel ? await freePort() : undefined;
       const tlsDir = join(root, "tls");
       if (options.tls) {
@@ -283,19 +298,23 @@ export class RedisSet {
             : { FIRST_REPLICA_HOST: "cache-1.cache.nowhere.invalid", REDIS_ABSENT_GRACE: "1" }),
           ROLE_FILE: join(dir, "agent", "role"),
           PEER_CLAIM_FILE: join(dir, "agent", "peer-claim"),
-          ...(options.tls ? { REDIS_TLS_DIR: tlsDir, SENTINEL_TLS_INTERVAL: "1" } : {}),
+          REPLICAS_FILE: join(dir, "agent", "replicas"),
+          ...(options.tls ? { REDIS_TLS_DIR: tlsDir } : {}),
           ...(options.sentinel
             ? {
                 // What the component's env gives (sentinelEnv), with addresses for names.
                 POD_HOST: hosts[i],
-                REDIS_PEERS: hosts.join(" "),
+                REDIS_PEER_NAME: loopback!.pattern,
                 SENTINEL_MASTER,
-                SENTINEL_QUORUM: String(sentinelQuorum(replicas)),
                 // Where the pod's own server and Sentinel listen (127.0.0.1 in a pod).
                 REDIS_HOST: hosts[i],
                 REDIS_BIND: hosts[i],
                 SENTINEL_PORT: String(sentinelPort),
                 SENTINEL_DIR: join(dir, "sentinel"),
+                // Timing only: the Sentinel's shell looks every second (replica count, certificate),
+                // and pods reset their Sentinels a second apart after a scale-down.
+                SENTINEL_WATCH_INTERVAL: "1",
+                SENTINEL_RESET_STAGGER: "1",
                 // Timing only: a primary is down after 2.5 s (not less: a server slowed down by a
                 // busy machine must not look down), a failover attempt may take 3 s.
                 SENTINEL_DOWN_AFTER_MS: "2500",
@@ -306,6 +325,7 @@ export class RedisSet {
         };
         const pod = new Pod(i, port, dir, env);
         pod.setPassword(password);
+        pod.setReplicas(options.replicas ?? replicas);
         return pod;
       });
       return new RedisSet(root, pods);
