@@ -209,12 +209,18 @@ describe("Redis with Sentinel", () => {
       );
       assert.equal(lines.at(-1), String(sentinelQuorum(n)), `quorum of ${n}`);
     }
-    writeFileSync(join(dir, "replicas"), "");
-    const none = spawnSync("sh", ["-c", `${functions}\npods || echo unread`], {
-      env: { PATH: process.env.PATH, REPLICAS_FILE: join(dir, "replicas") },
-      encoding: "utf8",
-    });
-    assert.equal(none.stdout.trim(), "unread", "no count before the agent has read one");
+    for (const [count, why] of [
+      ["", "no count before the agent has read one"],
+      ["0\n", "no pods: a StatefulSet scaled to zero"],
+      ["3x\n", "not a count"],
+    ]) {
+      writeFileSync(join(dir, "replicas"), count);
+      const none = spawnSync("sh", ["-c", `${functions}\npods || echo unread`], {
+        env: { PATH: process.env.PATH, REPLICAS_FILE: join(dir, "replicas") },
+        encoding: "utf8",
+      });
+      assert.equal(none.stdout.trim(), "unread", why);
+    }
   });
 
   it("gives every container the pods' names by ordinal, its own, and no primary to follow", async () => {
