@@ -196,6 +196,11 @@ const SENTINEL_PRELUDE = [
  * the new count): a Sentinel that has just forgotten the others must not be the only one.
  */
 export const SENTINEL_RESET_STAGGER_SECONDS = 30;
+/**
+ * Seconds a Sentinel must know more Sentinels or replicas than there are pods before it takes
+ * them for departed: twice the agent's read period, so a scale-up it has not read yet is not one.
+ */
+export const SENTINEL_DEPARTED_AFTER_SECONDS = 120;
 
 /**
  * Lines for a script with Sentinel (`who` names it in the log): wait until the pod agent has read the
@@ -712,7 +717,7 @@ export const SENTINEL_SCRIPT = [
   '    [ -z "$_k" ] || [ "$(echo "$_k" | cut -d" " -f2)" -gt 0 ] || return 1',
   "  done",
   "}",
-  `stagger="\${SENTINEL_RESET_STAGGER:-${SENTINEL_RESET_STAGGER_SECONDS}}" ordinal="\${POD_NAME##*-}" reset=0`,
+  `stagger="\${SENTINEL_RESET_STAGGER:-${SENTINEL_RESET_STAGGER_SECONDS}}" ordinal="\${POD_NAME##*-}" reset=0 excess=""`,
   'loaded="$(tls_sum "$tls")"',
   'redis-server "$dir/sentinel.conf" --sentinel & child=$!',
   `trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT`,
@@ -729,11 +734,14 @@ export const SENTINEL_SCRIPT = [
   '      [ "$(own SENTINEL SET "$master" quorum "$q")" = OK ]; then',
   '      echo "sentinel: $now pods, $1 Sentinels known: quorum $q"',
   "    fi",
-  // More Sentinels or replicas known than there are pods: some departed. Forget them in this
-  // pod's own slot of the stagger (pod i in slot i of a cycle of one slot per pod), at most once
-  // a slot, and only while every Sentinel sees the primary up and knows a replica.
+  // More Sentinels or replicas known than there are pods, for longer than the agent takes to read
+  // a new count (a scale-up it has not read yet looks the same): some departed. Forget them in
+  // this pod's own slot of the stagger (pod i in slot i of a cycle of one slot per pod), at most
+  // once a slot, and only while every Sentinel sees the primary up and knows a replica.
   "    t=$(date +%s)",
-  '    if { [ "$1" -gt "$now" ] || [ "$2" -ge "$now" ]; } && [ $((t / stagger % now)) = "$ordinal" ] &&',
+  '    if [ "$1" -gt "$now" ] || [ "$2" -ge "$now" ]; then excess="${excess:-$t}"; else excess=""; fi',
+  `    if [ -n "$excess" ] && [ $((t - excess)) -ge "\${SENTINEL_DEPARTED_AFTER:-${SENTINEL_DEPARTED_AFTER_SECONDS}}" ] &&`,
+  '      [ $((t / stagger % now)) = "$ordinal" ] &&',
   '      [ $((t - reset)) -ge "$stagger" ] && calm && [ "$(own SENTINEL RESET "$master")" = 1 ]; then',
   "      reset=$t",
   '      echo "sentinel: forgot the Sentinels and replicas of departed pods (SENTINEL RESET; it knew $1 Sentinels and $2 replicas for $now pods): it learns the live ones again"',

@@ -11,6 +11,7 @@ import { registered, setupMocks } from "../../harness/mocks";
 import { only, refusesBeforeRegistering } from "../support/assertions";
 import { ConfigError, parseStackConfig } from "../../components/config";
 import { DEFAULTS } from "../../components/defaults";
+import { AGENT_INTERVAL, AGENT_REPLICAS_EVERY } from "../../components/agent";
 import {
   FAILOVER_WAIT_SECONDS,
   Redis,
@@ -19,6 +20,7 @@ import {
   SENTINEL_RESOURCES,
   SENTINEL_SCRIPT,
   PEERS_FUNCTIONS,
+  SENTINEL_DEPARTED_AFTER_SECONDS,
   sentinelQuorum,
 } from "../../components/redis";
 
@@ -179,6 +181,10 @@ describe("Redis with Sentinel", () => {
       off.container("redis").ports.map((p: Obj) => p.name),
       ["redis"],
     );
+  });
+
+  it("takes Sentinels known beyond the count for departed only after the agent has had two reads", () => {
+    assert.ok(SENTINEL_DEPARTED_AFTER_SECONDS >= 2 * AGENT_REPLICAS_EVERY * AGENT_INTERVAL);
   });
 
   it("scaling with Sentinel changes no pod template: the count comes from the agent", async () => {

@@ -312,9 +312,11 @@ export class RedisSet {
                 SENTINEL_PORT: String(sentinelPort),
                 SENTINEL_DIR: join(dir, "sentinel"),
                 // Timing only: the Sentinel's shell looks every second (replica count, certificate),
-                // and pods reset their Sentinels a second apart after a scale-down.
+                // pods reset their Sentinels a second apart after a scale-down, and take Sentinels
+                // known beyond the count for departed after 2 s.
                 SENTINEL_WATCH_INTERVAL: "1",
                 SENTINEL_RESET_STAGGER: "1",
+                SENTINEL_DEPARTED_AFTER: "2",
                 // Timing only: a primary is down after 2.5 s (not less: a server slowed down by a
                 // busy machine must not look down), a failover attempt may take 3 s.
                 SENTINEL_DOWN_AFTER_MS: "2500",

@@ -122,3 +122,47 @@ describe("Redis pods with Sentinel: scaling without a restart (real redis-server
     await sentinel.stop();
   });
 });
+
+describe("Redis pods with Sentinel: a pod that came and went between two reads of the count (real servers)", function () {
+  this.timeout(120000);
+  let set: RedisSet | undefined;
+
+  before(skipWithoutRedis);
+  after(async () => {
+    await set?.destroy();
+  });
+
+  const field = (pod: Pod, name: string) =>
+    pod
+      .sentinelCli(PW, `SENTINEL MASTER ${SENTINEL_MASTER}`)
+      .match(new RegExp(`^${name}\\n(.*)$`, "m"))?.[1];
+
+  it("the others never saw the count change, and still forget its Sentinel once it is gone", async () => {
+    // 3 -> 4 -> 3 within one minute: only pod 3's agent ever read 4.
+    set = await RedisSet.create(4, PW, { sentinel: true, replicas: 3 });
+    const [pod0, pod1, pod2, pod3] = set.pods;
+    for (const pod of set.pods) {
+      if (pod === pod3) pod.setReplicas(4);
+      pod.start();
+      pod.startAgent();
+      pod.startSentinel();
+    }
+    await waitFor(
+      "pods 0-2 to learn pod 3's Sentinel",
+      () => [pod0, pod1, pod2].every((p) => field(p, "num-other-sentinels") === "3"),
+      20000,
+    );
+    await pod3.stop();
+    await waitFor(
+      "pods 0-2 to forget it",
+      () =>
+        [pod0, pod1, pod2].every(
+          (p) => field(p, "num-other-sentinels") === "2" && field(p, "num-slaves") === "2",
+        ),
+      60000,
+    );
+    for (const pod of [pod0, pod1, pod2]) {
+      assert.doesNotMatch(pod.sentinel!.log, /quorum 3/, "their count stayed 3");
+    }
+  });
+});
