@@ -9,6 +9,12 @@ import { Pod, RedisSet, SENTINEL_MASTER, skipWithoutRedis, waitFor } from "./pod
 
 const PW = "scalePasswordGhi789";
 
+/** A field of `SENTINEL MASTER` as `pod`'s Sentinel answers it. */
+const field = (pod: Pod, name: string) =>
+  pod
+    .sentinelCli(PW, `SENTINEL MASTER ${SENTINEL_MASTER}`)
+    .match(new RegExp(`^${name}\\n(.*)$`, "m"))?.[1];
+
 describe("Redis pods with Sentinel: scaling without a restart (real redis-server and Sentinels)", function () {
   this.timeout(120000);
   let set: RedisSet | undefined;
@@ -27,10 +33,6 @@ describe("Redis pods with Sentinel: scaling without a restart (real redis-server
     await set?.destroy();
   });
 
-  const field = (pod: Pod, name: string) =>
-    pod
-      .sentinelCli(PW, `SENTINEL MASTER ${SENTINEL_MASTER}`)
-      .match(new RegExp(`^${name}\\n(.*)$`, "m"))?.[1];
   /**
    * Every Sentinel of `pods` has `quorum` and knows the other pods' Sentinels and the replicas, no
    * more (after a SENTINEL RESET it learns the replicas again from the primary, within 10 s).
@@ -131,11 +133,6 @@ describe("Redis pods with Sentinel: a pod that came and went between two reads o
   after(async () => {
     await set?.destroy();
   });
-
-  const field = (pod: Pod, name: string) =>
-    pod
-      .sentinelCli(PW, `SENTINEL MASTER ${SENTINEL_MASTER}`)
-      .match(new RegExp(`^${name}\\n(.*)$`, "m"))?.[1];
 
   it("the others never saw the count change, and still forget its Sentinel once it is gone", async () => {
     // 3 -> 4 -> 3 within one minute: only pod 3's agent ever read 4.
