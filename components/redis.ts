@@ -116,11 +116,6 @@ export const SENTINEL_TIMING = {
  */
 export const FAILOVER_WAIT_SECONDS = 15;
 
-/** The Sentinels that must agree that the primary is down: a majority of the pods. */
-export function sentinelQuorum(replicas: number): number {
-  return Math.floor(replicas / 2) + 1;
-}
-
 /** What a password may hold besides letters and digits: it goes into redis.conf lines and ACL arguments. */
 const PASSWORD_PUNCTUATION = "._~+/=-";
 const PASSWORD_CHARS = `A-Za-z0-9${PASSWORD_PUNCTUATION}`;

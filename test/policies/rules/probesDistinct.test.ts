@@ -32,6 +32,11 @@ describe(RULE, () => {
       `spec.template.spec.initContainers[0] ("init") livenessProbe repeats the readinessProbe's tcpSocket check and gives up after 15s, no later than readiness (15s): every pod that is not ready gets restarted; make liveness check less (that the process answers) or give it a longer failureThreshold x periodSeconds`,
     ]);
     assert.deepStrictEqual(violations(RULE, probes(statefulSet())), [], "not a sidecar");
+    const unknown = withField(sidecar, [...INIT, "restartPolicy"], UNKNOWN_SENTINELS.string);
+    assert.deepStrictEqual(violations(RULE, unknown), []);
+    assert.deepStrictEqual(notes(RULE, unknown), [
+      "could not check spec.template.spec.initContainers[0].restartPolicy: value unknown during preview",
+    ]);
   });
 
   it("passes a liveness probe with another check", () => {
